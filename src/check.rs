@@ -1,0 +1,205 @@
+//! The checking pipeline: discover, load, validate, resolve.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::codes::Code;
+use crate::config::{self, Config};
+use crate::discover::{self, Candidate};
+use crate::error::Error;
+use crate::finding::{self, Finding, Severity};
+use crate::intent::{self, API_GROUP};
+use crate::resolve::{self, Catalog};
+use crate::schema::Schemas;
+use crate::source::SourceFile;
+use crate::yaml;
+
+/// Everything a check found out.
+#[derive(Debug)]
+pub struct Outcome {
+    pub config: Config,
+    pub catalog: Catalog,
+    /// Sorted by file and position.
+    pub findings: Vec<Finding>,
+    /// paved.yaml itself has errors: nothing else was checked.
+    pub config_invalid: bool,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// YAML files looked at.
+    pub files: usize,
+    /// Files that hold at least one paved intent.
+    pub intent_files: usize,
+    /// Intent documents, valid or not.
+    pub intents: usize,
+}
+
+/// Check the repository at `root`.
+pub fn run(root: &Path) -> Result<Outcome, Error> {
+    let schemas = Schemas::new().map_err(Error::Internal)?;
+    let loaded =
+        config::load(root, &schemas).map_err(|e| Error::io(root.join(config::FILE_NAME), e))?;
+    let config = loaded.config;
+    let mut findings = loaded.findings;
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        finding::sort(&mut findings);
+        return Ok(Outcome {
+            config,
+            catalog: Catalog::default(),
+            findings,
+            config_invalid: true,
+            stats: Stats::default(),
+        });
+    }
+    let candidates = discover::candidates(root, &config.output)
+        .map_err(|e| Error::Usage(format!("cannot walk {}: {e}", root.display())))?;
+    let files: Vec<FileOutcome> = candidates
+        .par_iter()
+        .map(|candidate| check_file(candidate, &config, &schemas))
+        .collect();
+    let mut stats = Stats {
+        files: candidates.len(),
+        ..Stats::default()
+    };
+    let mut intents = Vec::new();
+    for file in files {
+        findings.extend(file.findings);
+        if !file.intents.is_empty() {
+            stats.intent_files += 1;
+            stats.intents += file.intents.len();
+        }
+        intents.extend(file.intents);
+    }
+    let catalog = resolve::resolve(&config, intents, &schemas, &mut findings);
+    finding::sort(&mut findings);
+    Ok(Outcome {
+        config,
+        catalog,
+        findings,
+        config_invalid: false,
+        stats,
+    })
+}
+
+struct FileOutcome {
+    findings: Vec<Finding>,
+    intents: Vec<intent::Loaded>,
+}
+
+fn check_file(candidate: &Candidate, config: &Config, schemas: &Schemas) -> FileOutcome {
+    let mut findings = Vec::new();
+    let intents = match read(candidate, config) {
+        Read::NotIntents => Vec::new(),
+        Read::Refused(finding) => {
+            findings.push(*finding);
+            Vec::new()
+        }
+        Read::Text(file) => {
+            let loaded = yaml::load(&file, config.limits.yaml);
+            findings.extend(
+                loaded
+                    .problems
+                    .iter()
+                    .map(|p| intent::yaml_finding(&file, p)),
+            );
+            intent::load_documents(&file, loaded.documents, schemas, &mut findings)
+        }
+    };
+    FileOutcome { findings, intents }
+}
+
+enum Read {
+    NotIntents,
+    Refused(Box<Finding>),
+    Text(Arc<SourceFile>),
+}
+
+fn refused(file: &Arc<SourceFile>, offset: usize, code: Code, message: String) -> Read {
+    let span = file.span(offset, offset);
+    Read::Refused(Box::new(Finding::new(code, file, span, message)))
+}
+
+fn read(candidate: &Candidate, config: &Config) -> Read {
+    let (path, relative) = match candidate {
+        Candidate::LinkOutside { relative } => {
+            let file = Arc::new(SourceFile::new(relative.clone(), ""));
+            let message =
+                "this file is a link to a place outside the repository; paved does not read it";
+            return refused(&file, 0, Code::SymlinkOutsideRepo, message.into());
+        }
+        Candidate::File { path, relative } => (path, relative),
+    };
+    let empty = || Arc::new(SourceFile::new(relative.clone(), ""));
+    let limit = config.limits.max_file_bytes;
+    let bytes = match read_bounded(path, limit) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(head)) => {
+            let message = format!("file is larger than the {limit}-byte limit; it was not read");
+            // A big file of another tool's YAML is worth a warning, not a failure.
+            let holds_intents = head
+                .windows(API_GROUP.len())
+                .any(|w| w == API_GROUP.as_bytes());
+            let severity = if holds_intents {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let file = empty();
+            let finding = Finding::new(Code::FileTooLarge, &file, file.start(), message);
+            return Read::Refused(Box::new(finding.severity(severity)));
+        }
+        Err(e) => {
+            let message = format!("cannot read the file: {e}");
+            return refused(&empty(), 0, Code::FileUnreadable, message);
+        }
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let message =
+            "file is UTF-16 (it starts with a UTF-16 byte-order mark); YAML files must be UTF-8";
+        return refused(&empty(), 0, Code::FileNotUtf8, message.into());
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        // The text before the NUL gives the finding its line and column.
+        let prefix = String::from_utf8_lossy(&bytes[..nul]).into_owned();
+        let file = Arc::new(SourceFile::new(relative.clone(), prefix));
+        let message = "file holds binary data (a NUL byte), not YAML text";
+        return refused(&file, file.text.len(), Code::FileBinary, message.into());
+    }
+    match String::from_utf8(bytes) {
+        // Only files that mention the API group can hold intents; the rest are other
+        // tools' YAML and are left alone.
+        Ok(text) if text.contains(API_GROUP) => {
+            Read::Text(Arc::new(SourceFile::new(relative.clone(), text)))
+        }
+        Ok(_) => Read::NotIntents,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            let file = Arc::new(SourceFile::new(relative.clone(), prefix));
+            let message =
+                format!("file is not valid UTF-8 (byte {valid} starts an invalid sequence)");
+            refused(&file, valid, Code::FileNotUtf8, message)
+        }
+    }
+}
+
+/// How much of an oversized file is read to tell whether it holds intents.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// The file's bytes, or, when it is over `limit`, its first bytes; never reads more
+/// than `limit + 1` bytes.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 <= limit {
+        return Ok(Ok(bytes));
+    }
+    bytes.truncate(HEAD_BYTES as usize);
+    Ok(Err(bytes))
+}

@@ -1,0 +1,59 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// paved validates a monorepo's intent files and expands them into Kubernetes
+/// manifests, Terraform, dashboards, SLO alerts and catalog entities.
+#[derive(Debug, Parser)]
+#[command(name = "paved", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The monorepo to work on [default: the enclosing git repository, or the current folder]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    /// When to colour human output
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every intent: schemas, cross-references, placeholders
+    Check {
+        /// Output format: human goes to stderr, the others to stdout
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Explain a finding code: what it means and how to fix it
+    Explain {
+        /// The code, for example `unknown-owner`
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
+    /// Export the JSON Schemas of intents and paved.yaml, for editors
+    Schema {
+        /// Print this schema to stdout (`service`, `team`, `config` or `common`)
+        #[arg(conflicts_with = "out")]
+        name: Option<String>,
+        /// Write every schema into this folder
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,157 @@
+//! Finding the YAML files that may hold intents.
+//!
+//! Every `*.yaml` / `*.yml` file of the repository is a candidate, except what
+//! `.gitignore`, `.ignore` or `.pavedignore` exclude, hidden folders, the output
+//! folder, paved.yaml, and the platform's templates and provisioners (which are not
+//! intents).
+
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+/// Folders under the repository root that never hold intents.
+const NOT_INTENTS: &[&str] = &["platform/templates", "platform/provisioners"];
+
+/// A YAML file found in the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Candidate {
+    /// A regular file.
+    File { path: PathBuf, relative: String },
+    /// A symbolic link whose target lies outside the repository.
+    LinkOutside { relative: String },
+}
+
+impl Candidate {
+    pub fn relative(&self) -> &str {
+        match self {
+            Candidate::File { relative, .. } | Candidate::LinkOutside { relative } => relative,
+        }
+    }
+}
+
+/// All candidate files under `root`, sorted by path.
+pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::Error> {
+    let root_real = root.canonicalize().map_err(ignore::Error::from)?;
+    let excluded: Vec<PathBuf> = std::iter::once(output)
+        .chain(NOT_INTENTS.iter().copied())
+        .map(|dir| root.join(dir))
+        .collect();
+    let walker = WalkBuilder::new(root)
+        .hidden(true)
+        .parents(false)
+        .git_global(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .ignore(true)
+        .add_custom_ignore_filename(".pavedignore")
+        .follow_links(false)
+        .filter_entry(move |entry| !excluded.iter().any(|dir| entry.path() == dir))
+        .build();
+    let mut found = Vec::new();
+    for entry in walker {
+        let entry = entry?;
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() || !is_yaml(entry.path()) {
+            continue;
+        }
+        let relative = relative_path(root, entry.path());
+        if relative == crate::config::FILE_NAME {
+            continue;
+        }
+        if file_type.is_symlink() {
+            // A link inside the repository is read through its target's own entry.
+            let inside = entry
+                .path()
+                .canonicalize()
+                .is_ok_and(|target| target.starts_with(&root_real));
+            if !inside {
+                found.push(Candidate::LinkOutside { relative });
+            }
+            continue;
+        }
+        if file_type.is_file() {
+            found.push(Candidate::File {
+                path: entry.into_path(),
+                relative,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.relative().cmp(b.relative()));
+    Ok(found)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// `services/x/service.yaml`: relative to the root, `/`-separated on every platform.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn honours_ignore_files_and_skips_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for path in [
+            "teams/a.yaml",
+            "services/x/service.yml",
+            "services/x/notes.txt",
+            "generated/kubernetes/x.yaml",
+            "vendor/lib.yaml",
+            ".github/workflows/ci.yaml",
+            "platform/templates/deployment.yaml",
+            "build/out.yaml",
+        ] {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "a: 1\n").unwrap();
+        }
+        fs::write(root.join(".gitignore"), "/vendor/\n").unwrap();
+        fs::write(root.join(".pavedignore"), "build/\n").unwrap();
+        let found: Vec<String> = candidates(root, "generated")
+            .unwrap()
+            .iter()
+            .map(|c| c.relative().to_string())
+            .collect();
+        assert_eq!(found, ["services/x/service.yml", "teams/a.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_outside_the_repository_are_flagged() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.yaml"), "a: 1\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("real.yaml"), "a: 1\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), root.join("out.yaml"))
+            .unwrap();
+        std::os::unix::fs::symlink(root.join("real.yaml"), root.join("in.yaml")).unwrap();
+        let found = candidates(root, "generated").unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            found[0],
+            Candidate::LinkOutside {
+                relative: "out.yaml".into()
+            }
+        );
+        assert_eq!(found[1].relative(), "real.yaml");
+    }
+}

@@ -1,0 +1,21 @@
+//! paved: the golden-path engine of an internal developer platform.
+//!
+//! The library never prints: commands return their output as values and the binary
+//! writes them.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod codes;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod finding;
+pub mod intent;
+pub mod placeholder;
+pub mod report;
+pub mod resolve;
+pub mod resource_types;
+pub mod schema;
+pub mod source;
+pub mod yaml;

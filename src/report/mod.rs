@@ -1,0 +1,68 @@
+//! Turning findings into text: for people (human), for programs (json), for code
+//! scanning (sarif) and for GitHub Actions logs (github).
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+use crate::check::Stats;
+use crate::finding::Finding;
+
+/// Output formats of `paved check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with source snippets, on stderr.
+    Human,
+    /// One JSON document, on stdout.
+    Json,
+    /// SARIF 2.1.0 for code scanning, on stdout.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), on stdout.
+    Github,
+}
+
+/// Text for the two output streams.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Options of the human format.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Render findings in `format`.
+pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style) -> Output {
+    match format {
+        Format::Human => Output {
+            stdout: String::new(),
+            stderr: human::render(findings, stats, style),
+        },
+        Format::Json => Output {
+            stdout: json::render(findings, stats),
+            stderr: String::new(),
+        },
+        Format::Sarif => Output {
+            stdout: sarif::render(findings),
+            stderr: String::new(),
+        },
+        Format::Github => Output {
+            stdout: github::render(findings),
+            stderr: String::new(),
+        },
+    }
+}

@@ -1,0 +1,1132 @@
+//! The catalog of all intents and the checks that need more than one document:
+//! unique names, owners, dependencies and their cycles, shared resources, placeholders,
+//! and the per-environment spec each service gets once its overrides are applied.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::codes::Code;
+use crate::config::Config;
+use crate::finding::{Finding, did_you_mean, list, list_or};
+use crate::intent::{self, Intent, Kind, Origin, PortRef, Service, ServiceSpec, Team};
+use crate::placeholder::{self, Part};
+use crate::resource_types;
+use crate::schema::{self, Schemas, escape_pointer};
+use crate::source::Location;
+
+/// Every valid intent, by kind and name, with what the resolver derived from it.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub teams: BTreeMap<String, TeamEntry>,
+    pub services: BTreeMap<String, ServiceEntry>,
+}
+
+#[derive(Debug)]
+pub struct TeamEntry {
+    pub team: Team,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct ServiceEntry {
+    pub service: Service,
+    pub origin: Origin,
+    /// The service in each environment it is deployed to, in promotion order.
+    pub deployments: Vec<Deployment>,
+}
+
+/// A service's spec in one environment, overrides applied.
+#[derive(Debug)]
+pub struct Deployment {
+    pub environment: String,
+    /// Shared by the environments that override nothing.
+    pub spec: Arc<ServiceSpec>,
+}
+
+/// The fields an environment may override (besides `enabled`).
+pub const OVERRIDABLE: &[&str] = &[
+    "image",
+    "size",
+    "replicas",
+    "autoscaling",
+    "env",
+    "secrets",
+    "expose",
+    "resources",
+];
+
+/// Build the catalog from loaded intents, reporting every cross-reference problem.
+pub fn resolve(
+    config: &Config,
+    loaded: Vec<intent::Loaded>,
+    schemas: &Schemas,
+    findings: &mut Vec<Finding>,
+) -> Catalog {
+    let mut names: BTreeMap<(Kind, String), Origin> = BTreeMap::new();
+    let mut catalog = Catalog::default();
+    let mut services = Vec::new();
+    for item in loaded {
+        let Some(name) = item.name.clone() else {
+            continue;
+        };
+        if let Some(first) = names.get(&(item.kind, name.clone())) {
+            findings.push(
+                item.origin
+                    .finding(
+                        Code::DuplicateName,
+                        "/metadata/name",
+                        format!(
+                            "another {} is already named `{}`",
+                            item.kind.as_str(),
+                            schema::printable(&name)
+                        ),
+                    )
+                    .label("duplicate name")
+                    .related(first.value("/metadata/name"), "first declared here"),
+            );
+            continue;
+        }
+        names.insert((item.kind, name.clone()), item.origin.clone());
+        match item.intent {
+            Some(Intent::Team(team)) => {
+                catalog.teams.insert(
+                    name,
+                    TeamEntry {
+                        team: *team,
+                        origin: item.origin,
+                    },
+                );
+            }
+            Some(Intent::Service(service)) => {
+                services.push((*service, item.origin, item.overridable));
+            }
+            None => {}
+        }
+    }
+    let known = |kind: Kind| -> Names<'_> {
+        Names(
+            names
+                .keys()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, n)| n.as_str())
+                .collect(),
+        )
+    };
+    let team_names = known(Kind::Team);
+    let service_names = known(Kind::Service);
+
+    for entry in catalog.teams.values() {
+        if let Some(parent) = &entry.team.metadata.parent
+            && !team_names.contains(parent)
+        {
+            findings.push(unknown(
+                entry.origin.finding(
+                    Code::UnknownParentTeam,
+                    "/metadata/parent",
+                    format!("parent team `{parent}` does not exist"),
+                ),
+                parent,
+                team_names.iter(),
+                "add a Team intent with that name, or fix the name",
+            ));
+        }
+    }
+
+    for (service, origin, overridable) in services {
+        let checker = Checker {
+            config,
+            origin: &origin,
+            service: &service,
+            overridable: &overridable,
+        };
+        checker.references(&team_names, &service_names, findings);
+        checker.spec(&service.spec, &Places::base(&origin), findings);
+        let deployments = checker.deployments(schemas, findings);
+        catalog.services.insert(
+            service.metadata.name.clone(),
+            ServiceEntry {
+                service,
+                origin,
+                deployments,
+            },
+        );
+    }
+    check_cycles(&catalog, findings);
+    check_shared_resources(config, &catalog, findings);
+    catalog
+}
+
+/// Names of one kind of intent.
+struct Names<'a>(BTreeSet<&'a str>);
+
+impl<'a> Names<'a> {
+    fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+fn unknown<'a>(
+    finding: Finding,
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: &str,
+) -> Finding {
+    match did_you_mean(name, candidates) {
+        Some(suggestion) => finding.help(format!("did you mean `{suggestion}`?")),
+        None => finding.help(otherwise),
+    }
+}
+
+/// Maps a pointer into a service spec to the place a user wrote it: the override of an
+/// environment when it sets that value, the base spec otherwise.
+struct Places<'a> {
+    origin: &'a Origin,
+    overlay: Option<(&'a str, &'a Json)>,
+}
+
+impl<'a> Places<'a> {
+    fn base(origin: &'a Origin) -> Self {
+        Self {
+            origin,
+            overlay: None,
+        }
+    }
+
+    /// The document pointer for a spec pointer.
+    fn pointer(&self, spec_pointer: &str) -> String {
+        if let Some((environment, overlay)) = self.overlay {
+            // The deepest prefix the override sets decides where the value came from.
+            let mut prefix = spec_pointer;
+            loop {
+                if !prefix.is_empty() && overlay.pointer(prefix).is_some() {
+                    return format!(
+                        "/spec/environments/{}{spec_pointer}",
+                        escape_pointer(environment)
+                    );
+                }
+                match prefix.rsplit_once('/') {
+                    Some((parent, _)) if !parent.is_empty() => prefix = parent,
+                    _ => break,
+                }
+            }
+        }
+        format!("/spec{spec_pointer}")
+    }
+
+    fn finding(&self, code: Code, spec_pointer: &str, message: impl Into<String>) -> Finding {
+        self.origin
+            .finding(code, &self.pointer(spec_pointer), message)
+    }
+}
+
+struct Checker<'a> {
+    config: &'a Config,
+    origin: &'a Origin,
+    service: &'a Service,
+    /// The base JSON of the fields overrides change.
+    overridable: &'a serde_json::Map<String, Json>,
+}
+
+impl Checker<'_> {
+    fn references(&self, teams: &Names<'_>, services: &Names<'_>, findings: &mut Vec<Finding>) {
+        let metadata = &self.service.metadata;
+        if !teams.contains(&metadata.owner) {
+            findings.push(unknown(
+                self.origin
+                    .finding(
+                        Code::UnknownOwner,
+                        "/metadata/owner",
+                        format!("owner `{}` is not a Team", metadata.owner),
+                    )
+                    .label("no Team has this name"),
+                &metadata.owner,
+                teams.iter(),
+                &format!(
+                    "add a Team intent named `{}` (teams: {})",
+                    metadata.owner,
+                    list(teams.iter().take(10))
+                ),
+            ));
+        }
+        for (i, dependency) in self.service.spec.dependencies.iter().enumerate() {
+            if dependency == &metadata.name || services.contains(dependency) {
+                continue;
+            }
+            findings.push(unknown(
+                self.origin
+                    .finding(
+                        Code::UnknownDependency,
+                        &format!("/spec/dependencies/{i}"),
+                        format!("dependency `{dependency}` is not a Service"),
+                    )
+                    .label("no Service has this name"),
+                dependency,
+                services.iter(),
+                "fix the name, or remove the dependency",
+            ));
+        }
+    }
+
+    /// Checks of one spec, base or with an environment's overrides applied.
+    fn spec(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
+        self.ports(spec, places, findings);
+        if let Some(size) = &spec.size
+            && self.config.size(size).is_none()
+        {
+            let sizes: Vec<&str> = self.config.size_names().collect();
+            let finding = places
+                .finding(
+                    Code::UnknownSize,
+                    "/size",
+                    format!("size `{size}` is not configured in paved.yaml"),
+                )
+                .help(format!("use one of {}", list_or(&sizes)));
+            findings.push(match did_you_mean(size, sizes.iter().copied()) {
+                Some(s) => finding.help(format!("did you mean `{s}`? Sizes: {}", list(&sizes))),
+                None => finding,
+            });
+        }
+        if let Some(autoscaling) = &spec.autoscaling
+            && autoscaling.min > autoscaling.max
+        {
+            findings.push(
+                places
+                    .finding(
+                        Code::AutoscalingRange,
+                        "/autoscaling/min",
+                        format!(
+                            "autoscaling `min` ({}) is greater than `max` ({})",
+                            autoscaling.min, autoscaling.max
+                        ),
+                    )
+                    .label("min > max"),
+            );
+        }
+        for (name, resource) in spec.resources.iter() {
+            if resource_types::find(&resource.kind).is_none() {
+                let types: Vec<&str> = resource_types::BUILT_IN.iter().map(|t| t.name).collect();
+                let finding = places.finding(
+                    Code::UnknownResourceType,
+                    &format!("/resources/{}/type", escape_pointer(name)),
+                    format!("no provisioner for resource type `{}`", resource.kind),
+                );
+                findings.push(unknown(
+                    finding,
+                    &resource.kind,
+                    types.iter().copied(),
+                    &format!("built-in types: {}", list(&types)),
+                ));
+            }
+        }
+        self.placeholders(spec, places, findings);
+    }
+
+    fn ports(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut numbers: HashMap<(u16, &str), usize> = HashMap::new();
+        for (i, port) in spec.ports.iter().enumerate() {
+            if let Some(first) = names.insert(&port.name, i) {
+                names.insert(&port.name, first);
+                findings.push(
+                    places
+                        .finding(
+                            Code::DuplicatePort,
+                            &format!("/ports/{i}/name"),
+                            format!("port name `{}` is used twice", port.name),
+                        )
+                        .related(
+                            self.origin
+                                .value(&places.pointer(&format!("/ports/{first}/name"))),
+                            "first used here",
+                        ),
+                );
+            }
+            if let Some(first) = numbers.insert((port.port, &port.protocol), i) {
+                numbers.insert((port.port, &port.protocol), first);
+                findings.push(
+                    places
+                        .finding(
+                            Code::DuplicatePort,
+                            &format!("/ports/{i}/port"),
+                            format!("port {} is declared twice", port.port),
+                        )
+                        .related(
+                            self.origin
+                                .value(&places.pointer(&format!("/ports/{first}/port"))),
+                            "first declared here",
+                        ),
+                );
+            }
+        }
+        let mut check = |port: &PortRef, pointer: String| {
+            let found = match port {
+                PortRef::Name(name) => spec.ports.iter().any(|p| &p.name == name),
+                PortRef::Number(number) => spec.ports.iter().any(|p| p.port == *number),
+            };
+            if !found {
+                let shown = match port {
+                    PortRef::Name(name) => format!("`{name}`"),
+                    PortRef::Number(number) => number.to_string(),
+                };
+                let declared: Vec<String> = spec.ports.iter().map(|p| p.name.clone()).collect();
+                findings.push(
+                    places
+                        .finding(
+                            Code::UnknownPort,
+                            &pointer,
+                            format!("port {shown} is not declared in `spec.ports`"),
+                        )
+                        .help(if declared.is_empty() {
+                            String::from("declare the port in `spec.ports`")
+                        } else {
+                            format!("declared ports: {}", list(&declared))
+                        }),
+                );
+            }
+        };
+        for (name, probe) in [
+            ("liveness", &spec.probes.liveness),
+            ("readiness", &spec.probes.readiness),
+            ("startup", &spec.probes.startup),
+        ] {
+            if let Some(port) = probe.as_ref().and_then(|p| p.port.as_ref()) {
+                check(port, format!("/probes/{name}/port"));
+            }
+        }
+        if let Some(port) = spec.expose.as_ref().and_then(|e| e.port.as_ref()) {
+            check(port, String::from("/expose/port"));
+        }
+    }
+
+    fn placeholders(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
+        let values = spec
+            .env
+            .iter()
+            .map(|(k, v)| (format!("/env/{}", escape_pointer(k)), v.0.as_str()))
+            .chain(
+                spec.command
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("/command/{i}"), v.as_str())),
+            )
+            .chain(
+                spec.args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("/args/{i}"), v.as_str())),
+            );
+        for (spec_pointer, value) in values {
+            if !value.contains('$') {
+                continue;
+            }
+            let pointer = places.pointer(&spec_pointer);
+            let parts = match placeholder::parse(value) {
+                Ok(parts) => parts,
+                Err(e) => {
+                    findings.push(
+                        Finding {
+                            location: self.origin.within(&pointer, value, e.range),
+                            ..Finding::new(
+                                Code::InvalidPlaceholder,
+                                &self.origin.file,
+                                self.origin.locate(&pointer).node,
+                                e.message,
+                            )
+                        }
+                        .label("malformed placeholder"),
+                    );
+                    continue;
+                }
+            };
+            for part in parts {
+                let Part::Ref { path, range } = part else {
+                    continue;
+                };
+                if let Err((message, help)) = self.reference(spec, &path) {
+                    findings.push(Finding {
+                        location: self.origin.within(&pointer, value, range),
+                        ..Finding::new(
+                            Code::UnknownPlaceholder,
+                            &self.origin.file,
+                            self.origin.locate(&pointer).node,
+                            message,
+                        )
+                        .label("cannot be resolved")
+                        .help(help)
+                    });
+                }
+            }
+        }
+    }
+
+    /// Whether a placeholder path resolves; if not, the message and a fix.
+    fn reference(&self, spec: &ServiceSpec, path: &[String]) -> Result<(), (String, String)> {
+        let shown = format!("${{{}}}", path.join("."));
+        let metadata = &self.service.metadata;
+        match path {
+            [root, rest @ ..] if root == "metadata" => {
+                let keys = [
+                    "name",
+                    "owner",
+                    "system",
+                    "lifecycle",
+                    "tier",
+                    "description",
+                ];
+                match rest {
+                    [key] if key == "system" && metadata.system.is_none() => Err((
+                        format!("`{shown}` refers to `metadata.system`, which is not set"),
+                        String::from("set `metadata.system`, or remove the placeholder"),
+                    )),
+                    [key] if key == "description" && metadata.description.is_none() => Err((
+                        format!("`{shown}` refers to `metadata.description`, which is not set"),
+                        String::from("set `metadata.description`, or remove the placeholder"),
+                    )),
+                    [key] if keys.contains(&key.as_str()) => Ok(()),
+                    [annotations, key] if annotations == "annotations" => {
+                        if metadata.annotations.contains_key(key) {
+                            Ok(())
+                        } else {
+                            Err((
+                                format!("`{shown}`: there is no annotation `{key}`"),
+                                String::from(
+                                    "add the annotation to `metadata.annotations`; escape dots in its key as `\\.`",
+                                ),
+                            ))
+                        }
+                    }
+                    _ => Err((
+                        format!("`{shown}` is not a metadata field"),
+                        format!(
+                            "use {} or `metadata.annotations.<key>`",
+                            list_or(keys.iter().map(|k| format!("metadata.{k}")))
+                        ),
+                    )),
+                }
+            }
+            [root, rest @ ..] if root == "resources" => {
+                let Some(name) = rest.first() else {
+                    return Err((
+                        format!("`{shown}` names no resource"),
+                        String::from("write `${resources.<name>.<output>}`"),
+                    ));
+                };
+                let Some(resource) = spec.resources.get(name) else {
+                    let declared: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
+                    let help = match did_you_mean(name, declared.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if declared.is_empty() => {
+                            String::from("declare the resource in `spec.resources`")
+                        }
+                        None => format!("declared resources: {}", list(&declared)),
+                    };
+                    return Err((
+                        format!("`{shown}` refers to resource `{name}`, which is not declared"),
+                        help,
+                    ));
+                };
+                let Some(kind) = resource_types::find(&resource.kind) else {
+                    // The unknown type is reported on the resource itself.
+                    return Ok(());
+                };
+                if let [output] = &rest[1..]
+                    && kind.output(output).is_some()
+                {
+                    return Ok(());
+                }
+                let outputs: Vec<&str> = kind.outputs.iter().map(|o| o.name).collect();
+                match &rest[1..] {
+                    [output] => Err((
+                        format!(
+                            "`{shown}`: a {} resource has no output `{output}`",
+                            resource.kind
+                        ),
+                        match did_you_mean(output, outputs.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`? Outputs: {}", list(&outputs)),
+                            None => format!("outputs: {}", list(&outputs)),
+                        },
+                    )),
+                    _ => Err((
+                        format!("`{shown}` must name one output of resource `{name}`"),
+                        format!(
+                            "write `${{resources.{name}.<output>}}` with one of {}",
+                            list_or(&outputs)
+                        ),
+                    )),
+                }
+            }
+            _ => Err((
+                format!("`{shown}` is not a placeholder paved knows"),
+                String::from(
+                    "placeholders are `${metadata.<field>}` and `${resources.<name>.<output>}`; write `$$` for a literal `$`",
+                ),
+            )),
+        }
+    }
+
+    /// Apply each environment's overrides, check the result, and list where it deploys.
+    fn deployments(&self, schemas: &Schemas, findings: &mut Vec<Finding>) -> Vec<Deployment> {
+        let spec = &self.service.spec;
+        for environment in spec.environments.keys() {
+            if self.config.environment(environment).is_none() {
+                let configured: Vec<&str> = self
+                    .config
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                let finding = self
+                    .origin
+                    .finding(
+                        Code::UnknownEnvironment,
+                        &format!("/spec/environments/{}", escape_pointer(environment)),
+                        format!("environment `{environment}` is not configured in paved.yaml"),
+                    )
+                    .label("not an environment");
+                let finding = Finding {
+                    location: self.origin.key(&format!(
+                        "/spec/environments/{}",
+                        escape_pointer(environment)
+                    )),
+                    ..finding
+                };
+                findings.push(unknown(
+                    finding,
+                    environment,
+                    configured.iter().copied(),
+                    &format!("configured environments: {}", list(&configured)),
+                ));
+            }
+        }
+        let base = Arc::new(ServiceSpec {
+            environments: Arc::default(),
+            ..spec.clone()
+        });
+        let mut deployments = Vec::new();
+        for environment in &self.config.environments {
+            let Some(overlay) = spec.environments.get(&environment.name) else {
+                deployments.push(Deployment {
+                    environment: environment.name.clone(),
+                    spec: Arc::clone(&base),
+                });
+                continue;
+            };
+            // A disabled environment's overrides are still checked, so that turning it
+            // on later holds no surprise.
+            let enabled = overlay.get("enabled") != Some(&Json::Bool(false));
+            let places = Places {
+                origin: self.origin,
+                overlay: Some((&environment.name, overlay)),
+            };
+            if let Some(effective) = self.apply(&base, overlay, &places, schemas, findings) {
+                self.spec(&effective, &places, findings);
+                if enabled {
+                    deployments.push(Deployment {
+                        environment: environment.name.clone(),
+                        spec: Arc::new(effective),
+                    });
+                }
+            }
+        }
+        deployments
+    }
+
+    /// The spec with one environment's overrides applied, or `None` when the result
+    /// breaks the schema (reported where the offending value was written).
+    fn apply(
+        &self,
+        base: &ServiceSpec,
+        overlay: &Json,
+        places: &Places<'_>,
+        schemas: &Schemas,
+        findings: &mut Vec<Finding>,
+    ) -> Option<ServiceSpec> {
+        let Json::Object(overlay) = overlay else {
+            return Some(base.clone());
+        };
+        let mut overlay = overlay.clone();
+        self.known_resources(&mut overlay, places, findings);
+        // Only the overridden fields are merged and checked again: the rest of the
+        // spec passed its schema already.
+        let mut partial = serde_json::Map::new();
+        partial.insert(String::from("image"), Json::String(base.image.clone()));
+        let overridden: Vec<&str> = OVERRIDABLE
+            .iter()
+            .copied()
+            .filter(|key| overlay.contains_key(*key))
+            .collect();
+        for key in &overridden {
+            let mut merged = self.overridable.get(*key).cloned().unwrap_or(Json::Null);
+            merge(&mut merged, overlay.remove(*key).unwrap_or(Json::Null));
+            partial.insert((*key).to_string(), merged);
+        }
+        let partial = Json::Object(partial);
+        let errors = schemas.check(schema::Kind::ServiceSpec, &partial, self.origin, &|p| {
+            places.pointer(p)
+        });
+        if !errors.is_empty() {
+            findings.extend(errors);
+            return None;
+        }
+        let mut partial = match serde_json::from_value::<ServiceSpec>(partial) {
+            Ok(partial) => partial,
+            Err(e) => {
+                findings.push(self.origin.finding(
+                    Code::InternalError,
+                    &places.pointer(""),
+                    format!("the merged spec passed its schema but could not be read: {e}"),
+                ));
+                return None;
+            }
+        };
+        let mut effective = base.clone();
+        for key in overridden {
+            match key {
+                "image" => effective.image = std::mem::take(&mut partial.image),
+                "size" => effective.size = partial.size.take(),
+                "replicas" => effective.replicas = partial.replicas.take(),
+                "autoscaling" => effective.autoscaling = partial.autoscaling.take(),
+                "env" => effective.env = Arc::clone(&partial.env),
+                "secrets" => effective.secrets = Arc::clone(&partial.secrets),
+                "expose" => effective.expose = partial.expose.take(),
+                "resources" => effective.resources = Arc::clone(&partial.resources),
+                other => unreachable!("`{other}` is in OVERRIDABLE but not applied"),
+            }
+        }
+        Some(effective)
+    }
+
+    /// Report and drop overrides of resources the service does not declare.
+    fn known_resources(
+        &self,
+        overlay: &mut serde_json::Map<String, Json>,
+        places: &Places<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let Some(Json::Object(resources)) = overlay.get_mut("resources") else {
+            return;
+        };
+        let declared: Vec<&str> = self
+            .service
+            .spec
+            .resources
+            .keys()
+            .map(String::as_str)
+            .collect();
+        resources.retain(|name, _| {
+            if declared.contains(&name.as_str()) {
+                return true;
+            }
+            let pointer = places.pointer(&format!("/resources/{}", escape_pointer(name)));
+            let finding = Finding {
+                location: self.origin.key(&pointer),
+                ..self.origin.finding(
+                    Code::UnknownResource,
+                    &pointer,
+                    format!("override of resource `{name}`, which `spec.resources` does not declare"),
+                )
+            };
+            findings.push(unknown(
+                finding,
+                name,
+                declared.iter().copied(),
+                &format!(
+                    "declared resources: {}; declare `{name}` in `spec.resources` to adjust it here",
+                    list(&declared)
+                ),
+            ));
+            false
+        });
+    }
+}
+
+/// Merge `overlay` into `base`: mappings key by key, everything else replaced.
+pub fn merge(base: &mut Json, overlay: Json) {
+    match (base, overlay) {
+        (Json::Object(base), Json::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// Every cycle of a graph given as `node -> targets`, once per strongly connected
+/// component, as the shortest path from the component's first node back to itself.
+fn cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
+    let names: Vec<&str> = graph.keys().copied().collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges: Vec<Vec<usize>> = graph
+        .values()
+        .map(|targets| {
+            let mut targets: Vec<usize> = targets
+                .iter()
+                .filter_map(|t| index.get(t).copied())
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            targets
+        })
+        .collect();
+    strongly_connected(&edges)
+        .into_iter()
+        .filter(|component| component.len() > 1 || edges[component[0]].contains(&component[0]))
+        .map(|component| {
+            let members: BTreeSet<usize> = component.iter().copied().collect();
+            shortest_cycle(component[0], &edges, &members)
+                .into_iter()
+                .map(|i| names[i])
+                .collect()
+        })
+        .collect()
+}
+
+/// One finding per cycle, on the first edge, with the other edges as related places.
+/// `edge(from, to)` gives the place where `from` names `to`.
+fn cycle_finding(
+    code: Code,
+    noun: &str,
+    cycle: &[&str],
+    verb: &str,
+    edge: &dyn Fn(&str, &str) -> Location,
+) -> Finding {
+    let start = cycle[0];
+    let shown = format!("{} → {start}", cycle.join(" → "));
+    let next = cycle.get(1).copied().unwrap_or(start);
+    let at = edge(start, next);
+    let mut finding = Finding {
+        location: at.clone(),
+        ..Finding::new(code, &at.file, at.span, format!("{noun} cycle: {shown}"))
+    }
+    .label("part of the cycle");
+    let closing = std::iter::once(start);
+    let hops: Vec<&str> = cycle.iter().copied().chain(closing).collect();
+    for pair in hops.windows(2).skip(1) {
+        let (from, to) = (pair[0], pair[1]);
+        finding = finding.related(edge(from, to), format!("`{from}` {verb} `{to}`"));
+    }
+    finding
+}
+
+fn dependency_location(catalog: &Catalog, from: &str, to: &str) -> Location {
+    let entry = &catalog.services[from];
+    let position = entry
+        .service
+        .spec
+        .dependencies
+        .iter()
+        .position(|d| d == to)
+        .unwrap_or(0);
+    entry
+        .origin
+        .value(&format!("/spec/dependencies/{position}"))
+}
+
+fn check_cycles(catalog: &Catalog, findings: &mut Vec<Finding>) {
+    let dependencies: BTreeMap<&str, Vec<&str>> = catalog
+        .services
+        .iter()
+        .map(|(name, entry)| {
+            let targets = entry
+                .service
+                .spec
+                .dependencies
+                .iter()
+                .map(String::as_str)
+                .collect();
+            (name.as_str(), targets)
+        })
+        .collect();
+    for cycle in cycles(&dependencies) {
+        findings.push(cycle_finding(
+            Code::DependencyCycle,
+            "dependency",
+            &cycle,
+            "depends on",
+            &|from, to| dependency_location(catalog, from, to),
+        ));
+    }
+    let parents: BTreeMap<&str, Vec<&str>> = catalog
+        .teams
+        .iter()
+        .map(|(name, entry)| {
+            (
+                name.as_str(),
+                entry.team.metadata.parent.as_deref().into_iter().collect(),
+            )
+        })
+        .collect();
+    for cycle in cycles(&parents) {
+        findings.push(cycle_finding(
+            Code::TeamCycle,
+            "team",
+            &cycle,
+            "belongs to",
+            &|from, _| catalog.teams[from].origin.value("/metadata/parent"),
+        ));
+    }
+}
+
+/// Tarjan's algorithm, iterative so deep graphs cannot overflow the stack. Each
+/// component is sorted; components come out in a deterministic order.
+fn strongly_connected(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut components = Vec::new();
+    let mut counter = 0;
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        let mut work = vec![(root, 0usize)];
+        while let Some(&mut (node, ref mut next)) = work.last_mut() {
+            if *next == 0 && index[node] == UNSEEN {
+                index[node] = counter;
+                low[node] = counter;
+                counter += 1;
+                stack.push(node);
+                on_stack[node] = true;
+            }
+            if let Some(&target) = edges[node].get(*next) {
+                *next += 1;
+                if index[target] == UNSEEN {
+                    work.push((target, 0));
+                } else if on_stack[target] {
+                    low[node] = low[node].min(index[target]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == index[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                component.sort_unstable();
+                components.push(component);
+            }
+        }
+    }
+    components.sort();
+    components
+}
+
+/// The shortest path from `start` back to itself inside a component (breadth-first).
+fn shortest_cycle(start: usize, edges: &[Vec<usize>], members: &BTreeSet<usize>) -> Vec<usize> {
+    let mut previous: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for &target in &edges[node] {
+            if !members.contains(&target) {
+                continue;
+            }
+            if target == start {
+                let mut path = vec![node];
+                let mut current = node;
+                while current != start {
+                    current = previous[&current];
+                    path.push(current);
+                }
+                path.reverse();
+                return path;
+            }
+            if target != start && !previous.contains_key(&target) {
+                previous.insert(target, node);
+                queue.push_back(target);
+            }
+        }
+    }
+    vec![start]
+}
+
+/// Whether `service`'s override for `environment` adjusts its resource `resource`.
+fn other_overlay_sets(catalog: &Catalog, service: &str, environment: &str, resource: &str) -> bool {
+    catalog.services[service]
+        .service
+        .spec
+        .environments
+        .get(environment)
+        .and_then(|o| o.get("resources")?.get(resource))
+        .is_some()
+}
+
+/// Resources with the same `id` must be the same resource in every environment.
+fn check_shared_resources(config: &Config, catalog: &Catalog, findings: &mut Vec<Finding>) {
+    for environment in &config.environments {
+        let mut first: HashMap<&str, (&str, &str, &intent::Resource)> = HashMap::new();
+        for (service_name, entry) in &catalog.services {
+            let Some(deployment) = entry
+                .deployments
+                .iter()
+                .find(|d| d.environment == environment.name)
+            else {
+                continue;
+            };
+            let overlay = entry.service.spec.environments.get(&environment.name);
+            let places = Places {
+                origin: &entry.origin,
+                overlay: overlay.map(|o| (environment.name.as_str(), o)),
+            };
+            for (resource_name, resource) in deployment.spec.resources.iter() {
+                let Some(id) = &resource.id else { continue };
+                let Some(&(other_service, other_name, other)) = first.get(id.as_str()) else {
+                    first.insert(id, (service_name, resource_name, resource));
+                    continue;
+                };
+                let (field, ours, theirs) = if resource.kind != other.kind {
+                    ("type", resource.kind.clone(), other.kind.clone())
+                } else if resource.class != other.class {
+                    (
+                        "class",
+                        resource
+                            .class
+                            .clone()
+                            .unwrap_or_else(|| String::from("(none)")),
+                        other
+                            .class
+                            .clone()
+                            .unwrap_or_else(|| String::from("(none)")),
+                    )
+                } else if resource.params != other.params {
+                    (
+                        "params",
+                        resource.params.to_string(),
+                        other.params.to_string(),
+                    )
+                } else {
+                    continue;
+                };
+                let pointer = format!("/resources/{}/{field}", escape_pointer(resource_name));
+                // Name the environment when an override is what makes them differ.
+                let overridden = places.pointer(&pointer).contains("/environments/")
+                    || other_overlay_sets(catalog, other_service, &environment.name, other_name);
+                let differs = if field == "params" {
+                    "differ"
+                } else {
+                    "differs"
+                };
+                let scope = if overridden {
+                    format!(" in `{}`", environment.name)
+                } else {
+                    String::new()
+                };
+                let other_entry = &catalog.services[other_service];
+                let other_places = Places {
+                    origin: &other_entry.origin,
+                    overlay: other_entry
+                        .service
+                        .spec
+                        .environments
+                        .get(&environment.name)
+                        .map(|o| (environment.name.as_str(), o)),
+                };
+                let mut finding = places
+                    .finding(
+                        Code::SharedResourceConflict,
+                        &pointer,
+                        format!(
+                            "resource `{resource_name}` shares id `{id}` with resource `{other_name}` of service `{other_service}`, but its {field} {differs}{scope}"
+                        ),
+                    )
+                    .label(format!("{field} {differs}"))
+                    .related(
+                        other_entry.origin.value(&other_places.pointer(&format!(
+                            "/resources/{}",
+                            escape_pointer(other_name)
+                        ))),
+                        format!("`{other_service}` declares it here"),
+                    );
+                if field != "params" {
+                    finding = finding.help(format!(
+                        "make the {field} the same in both (`{ours}` here, `{theirs}` there), or use another id"
+                    ));
+                } else {
+                    finding = finding.help(
+                        "make the params identical in every service that shares the resource, or use another id",
+                    );
+                }
+                findings.push(finding);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tarjan_finds_cycles_and_singletons() {
+        let edges = vec![vec![1], vec![2], vec![0], vec![3], vec![]];
+        let components = strongly_connected(&edges);
+        assert_eq!(components, vec![vec![0, 1, 2], vec![3], vec![4]]);
+    }
+
+    #[test]
+    fn tarjan_survives_long_chains() {
+        let n = 200_000;
+        let edges: Vec<Vec<usize>> = (0..n).map(|i| vec![(i + 1) % n]).collect();
+        let components = strongly_connected(&edges);
+        assert_eq!(components.len(), 1);
+        assert_eq!(components[0].len(), n);
+    }
+
+    #[test]
+    fn shortest_cycle_is_found() {
+        let edges = vec![vec![1, 2], vec![0], vec![1]];
+        let members = BTreeSet::from([0, 1, 2]);
+        assert_eq!(shortest_cycle(0, &edges, &members), vec![0, 1]);
+        let self_loop = vec![vec![0]];
+        assert_eq!(shortest_cycle(0, &self_loop, &BTreeSet::from([0])), vec![0]);
+    }
+
+    #[test]
+    fn every_override_field_of_the_schema_is_applied() {
+        let schema: Json =
+            serde_json::from_str(include_str!("../schemas/service.schema.json")).unwrap();
+        let mut fields: Vec<&str> = schema["$defs"]["override"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "enabled")
+            .collect();
+        fields.sort_unstable();
+        let mut overridable = OVERRIDABLE.to_vec();
+        overridable.sort_unstable();
+        assert_eq!(fields, overridable);
+    }
+
+    #[test]
+    fn merge_replaces_lists_and_merges_maps() {
+        let mut base = serde_json::json!({"a": {"x": 1, "y": [1, 2]}, "b": 1});
+        merge(&mut base, serde_json::json!({"a": {"y": [3]}, "c": 2}));
+        assert_eq!(
+            base,
+            serde_json::json!({"a": {"x": 1, "y": [3]}, "b": 1, "c": 2})
+        );
+    }
+}

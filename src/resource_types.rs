@@ -1,0 +1,124 @@
+//! The built-in resource types and the outputs each one gives to placeholders.
+
+/// One output of a resource, read as `${resources.<name>.<output>}`.
+#[derive(Debug)]
+pub struct Output {
+    pub name: &'static str,
+    /// Secret outputs are delivered from the secret store, never written in clear.
+    pub secret: bool,
+    pub description: &'static str,
+}
+
+#[derive(Debug)]
+pub struct ResourceType {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub outputs: &'static [Output],
+}
+
+const fn out(name: &'static str, description: &'static str) -> Output {
+    Output {
+        name,
+        secret: false,
+        description,
+    }
+}
+
+const fn secret(name: &'static str, description: &'static str) -> Output {
+    Output {
+        name,
+        secret: true,
+        description,
+    }
+}
+
+const SQL_OUTPUTS: &[Output] = &[
+    out("host", "The database endpoint's host name."),
+    out("port", "The port the database listens on."),
+    out("name", "The database name."),
+    out("database", "The database name (same as `name`)."),
+    secret("username", "The service's database user."),
+    secret("password", "The user's password."),
+];
+
+pub const BUILT_IN: &[ResourceType] = &[
+    ResourceType {
+        name: "postgres",
+        description: "A PostgreSQL database on a managed instance.",
+        outputs: SQL_OUTPUTS,
+    },
+    ResourceType {
+        name: "mysql",
+        description: "A MySQL database on a managed instance.",
+        outputs: SQL_OUTPUTS,
+    },
+    ResourceType {
+        name: "redis",
+        description: "A managed Redis-compatible cache.",
+        outputs: &[
+            out("host", "The primary endpoint's host name."),
+            out("port", "The port Redis listens on."),
+            secret("username", "The service's Redis user."),
+            secret("password", "The user's password (auth token)."),
+        ],
+    },
+    ResourceType {
+        name: "bucket",
+        description: "An object storage bucket, private and encrypted.",
+        outputs: &[
+            out("bucket", "The bucket's name."),
+            out("name", "The bucket's name (same as `bucket`)."),
+            out("region", "The bucket's region."),
+            out("endpoint", "The regional endpoint URL."),
+            out("arn", "The bucket's ARN."),
+        ],
+    },
+    ResourceType {
+        name: "queue",
+        description: "A message queue with a dead-letter queue.",
+        outputs: &[
+            out("url", "The queue URL clients send to."),
+            out("name", "The queue's name."),
+            out("arn", "The queue's ARN."),
+            out("dlq_url", "The dead-letter queue's URL."),
+        ],
+    },
+    ResourceType {
+        name: "kafka-topic",
+        description: "A topic on the platform's Kafka cluster.",
+        outputs: &[
+            out("name", "The topic's name."),
+            out("host", "A bootstrap broker's host name."),
+            out("port", "The brokers' TLS port."),
+            out(
+                "bootstrap_servers",
+                "The bootstrap servers, `host:port,...`.",
+            ),
+            out("num_partitions", "The number of partitions."),
+        ],
+    },
+    ResourceType {
+        name: "dns",
+        description: "A DNS name in the environment's zone.",
+        outputs: &[out("host", "The fully qualified host name.")],
+    },
+    ResourceType {
+        name: "route",
+        description: "An HTTP route from the ingress to the service.",
+        outputs: &[
+            out("host", "The route's host."),
+            out("path", "The route's path."),
+            out("url", "The route's full URL."),
+        ],
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static ResourceType> {
+    BUILT_IN.iter().find(|t| t.name == name)
+}
+
+impl ResourceType {
+    pub fn output(&self, name: &str) -> Option<&'static Output> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}

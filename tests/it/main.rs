@@ -1,0 +1,80 @@
+//! Integration tests: the `paved` binary on fixture monorepos in `testdata/`.
+
+mod check;
+mod cli;
+mod hostile;
+mod sarif;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub fn testdata(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(path)
+}
+
+/// Run paved with `args`; colour off so output is the same everywhere.
+pub fn paved(args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("paved")
+        .expect("the paved binary is built")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("paved runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// `paved check --format json` on a repository: exit code and parsed report.
+pub fn check_json(repo: &Path) -> (i32, serde_json::Value) {
+    let output = paved(&[
+        "check",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let code = output.status.code().expect("paved exits normally");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "paved printed no JSON ({e}); exit {code}, stderr:\n{}",
+            stderr(&output)
+        )
+    });
+    (code, report)
+}
+
+/// A compact, reviewable rendering of a JSON report's findings for snapshots.
+pub fn findings_text(code: i32, report: &serde_json::Value) -> String {
+    let mut out = format!("exit: {code}\n");
+    for f in report["findings"].as_array().expect("findings") {
+        out.push_str(&format!(
+            "{} {} {}:{}:{}\n  {}\n  help: {}\n",
+            f["severity"].as_str().unwrap(),
+            f["code"].as_str().unwrap(),
+            f["file"].as_str().unwrap(),
+            f["line"],
+            f["column"],
+            f["message"].as_str().unwrap(),
+            f["help"].as_str().unwrap(),
+        ));
+        for r in f["related"].as_array().unwrap() {
+            out.push_str(&format!(
+                "  related {}:{}:{}: {}\n",
+                r["file"].as_str().unwrap(),
+                r["line"],
+                r["column"],
+                r["message"].as_str().unwrap()
+            ));
+        }
+    }
+    out
+}
