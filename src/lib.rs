@@ -9,6 +9,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod discover;
+pub mod docs;
 pub mod error;
 pub mod finding;
 pub mod intent;
