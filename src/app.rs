@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use crate::check;
 use crate::cli::{Cli, Color, Command};
-use crate::codes;
+use crate::codes::{self, Code};
 use crate::error::Error;
 use crate::finding::Severity;
+use crate::plan::{self, Action, Conflict};
 use crate::report::{self, Style};
 use crate::schema;
 
@@ -40,6 +41,23 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
     let result = match cli.command {
         Command::Check { format } => repository(cli.repo.as_deref(), &context.cwd)
             .and_then(|root| check(&root, format, style)),
+        Command::Render {
+            check,
+            force,
+            env,
+            format,
+        } => repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
+            render(
+                &root,
+                &RenderOptions {
+                    check_only: check,
+                    force,
+                    env,
+                    format,
+                    style,
+                },
+            )
+        }),
         Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Schema { name, out } => {
             schema_command(name.as_deref(), out.as_deref(), &context.cwd)
@@ -96,6 +114,165 @@ fn check(root: &Path, format: report::Format, style: Style) -> Result<Outcome, E
         stderr: output.stderr,
         code,
     })
+}
+
+struct RenderOptions {
+    check_only: bool,
+    force: bool,
+    env: Option<String>,
+    format: report::Format,
+    style: Style,
+}
+
+fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
+    let mut checked = check::run(root)?;
+    let code = |findings: &[crate::finding::Finding]| {
+        if findings.iter().any(|f| f.severity == Severity::Error) {
+            1
+        } else {
+            0
+        }
+    };
+    if checked.config_invalid || code(&checked.findings) != 0 {
+        let output = report::render(
+            options.format,
+            &checked.findings,
+            &checked.stats,
+            options.style,
+        );
+        return Ok(Outcome {
+            stdout: output.stdout,
+            stderr: output.stderr + "paved: nothing rendered; fix the findings first\n",
+            code: if checked.config_invalid { 2 } else { 1 },
+        });
+    }
+    let config = &checked.config;
+    if let Some(env) = &options.env
+        && config.environment(env).is_none()
+    {
+        let names: Vec<&str> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Err(Error::Usage(format!(
+            "--env {env}: not an environment of paved.yaml ({})",
+            names.join(", ")
+        )));
+    }
+    let tree = crate::render::render(config, &checked.catalog);
+    let output_dir = root.join(&config.output);
+    let env = options.env.clone();
+    let in_scope = move |path: &str| scope(path, env.as_deref());
+    let plan = plan::plan(&output_dir, &tree.files, &in_scope, options.force)
+        .map_err(|e| Error::io(&output_dir, e))?;
+    let mut findings = std::mem::take(&mut checked.findings);
+    findings.extend(
+        plan.conflicts
+            .iter()
+            .map(|c| conflict_finding(&config.output, c)),
+    );
+    let output = report::render(options.format, &findings, &checked.stats, options.style);
+    let mut stdout = output.stdout;
+    let mut stderr = output.stderr;
+    if code(&findings) != 0 {
+        stderr.push_str("paved: nothing written; resolve the conflicts first\n");
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code: 1,
+        });
+    }
+    let summary = format!(
+        "{} created, {} updated, {} deleted, {} unchanged",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Delete),
+        plan.unchanged
+    );
+    if options.check_only {
+        if plan.is_empty() {
+            stderr.push_str(&format!(
+                "paved: {} is up to date ({} files)\n",
+                config.output, plan.unchanged
+            ));
+            return Ok(Outcome {
+                stdout,
+                stderr,
+                code: 0,
+            });
+        }
+        stdout.push_str(&crate::output::diff(&config.output, &plan));
+        stderr.push_str(&format!(
+            "paved: {} is out of date ({summary}); run `paved render` and commit the result\n",
+            config.output
+        ));
+        return Ok(Outcome {
+            stdout,
+            stderr,
+            code: 1,
+        });
+    }
+    crate::output::apply(&output_dir, &plan).map_err(|e| Error::io(&output_dir, e))?;
+    stderr.push_str(&format!(
+        "paved: rendered into {}: {summary}\n",
+        config.output
+    ));
+    // The process ends next: freeing the catalog and tree one by one would only add to
+    // its run time.
+    std::mem::forget(tree);
+    std::mem::forget(checked);
+    Ok(Outcome {
+        stdout,
+        stderr,
+        code: 0,
+    })
+}
+
+/// Whether a generated path belongs to the rendered scope: everything, or one
+/// environment's files plus those shared by all environments.
+fn scope(path: &str, env: Option<&str>) -> bool {
+    let Some(env) = env else {
+        return true;
+    };
+    let mut parts = path.splitn(3, '/');
+    match (parts.next(), parts.next()) {
+        (Some("kubernetes" | "terraform" | "alerts" | "argocd"), Some(first)) => first == env,
+        _ => true,
+    }
+}
+
+fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Finding {
+    let (code, path, message) = match conflict {
+        Conflict::Edited { path, delete } => (
+            Code::GeneratedFileEdited,
+            path,
+            if *delete {
+                String::from(
+                    "this generated file was edited by hand and paved no longer generates it; it was not deleted",
+                )
+            } else {
+                String::from("this generated file was edited by hand; paved did not overwrite it")
+            },
+        ),
+        Conflict::Foreign { path } => (
+            Code::GeneratedPathTaken,
+            path,
+            String::from("paved needs this path but did not write the file that is there"),
+        ),
+        Conflict::Symlink { path } => (
+            Code::OutputSymlink,
+            path,
+            String::from(
+                "a symbolic link inside the output folder; paved does not write through links",
+            ),
+        ),
+    };
+    let file = std::sync::Arc::new(crate::source::SourceFile::new(
+        format!("{output}/{path}"),
+        "",
+    ));
+    crate::finding::Finding::new(code, &file, file.start(), message)
 }
 
 fn explain(code: Option<&str>, list: bool) -> Result<Outcome, Error> {

@@ -31,6 +31,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Check, then expand every intent into the output folder
+    Render {
+        /// Write nothing; exit 1 with a diff when the output folder is not up to date
+        #[arg(long)]
+        check: bool,
+        /// Overwrite generated files edited by hand and take over files in the way
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+        /// Only this environment's files (files shared by all environments too)
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Format of the findings
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Explain a finding code: what it means and how to fix it
     Explain {
         /// The code, for example `unknown-owner`

@@ -192,6 +192,14 @@ codes! {
         summary: "An environment override names a resource the service does not declare.",
         explanation: "`spec.environments.<env>.resources` may only adjust resources declared in `spec.resources`.",
         fix: "Fix the resource name, or declare the resource in `spec.resources`.";
+    UnknownResourceClass = "unknown-resource-class", Error, "references",
+        summary: "A resource asks for a class its type does not offer.",
+        explanation: "Classes are the sizes a provisioner offers: for postgres and mysql `small`, `medium`, `large` and `xlarge` (db.t4g.small to db.r6g.xlarge), for redis the same names (cache.t4g.small to cache.r6g.xlarge). Other built-in types have no classes.",
+        fix: "Use one of the classes the message lists, or remove `class` to get the environment's default.";
+    MissingPlatformSetting = "missing-platform-setting", Error, "references",
+        summary: "A resource needs a paved.yaml setting that is not there.",
+        explanation: "Some resources need facts about the environment that only the platform knows: every cloud resource needs the environment's cloud account, `dns` needs the environment's `domain` and `ingressHostname`, `kafka-topic` needs `kafka.bootstrapServers`.",
+        fix: "Add the setting the message names to paved.yaml.";
     UnknownSize = "unknown-size", Error, "references",
         summary: "A size is not one of the sizes configured in paved.yaml.",
         explanation: "Sizes are t-shirt sizes that the platform maps to CPU and memory in paved.yaml (`sizes`).",
@@ -208,6 +216,18 @@ codes! {
         summary: "Autoscaling `min` is greater than `max`.",
         explanation: "The HorizontalPodAutoscaler needs `min <= max`, in the base spec and in every environment once overrides are applied.",
         fix: "Lower `min` or raise `max`.";
+    GeneratedFileEdited = "generated-file-edited", Error, "output",
+        summary: "A generated file was edited by hand.",
+        explanation: "paved records the hash of every file it writes. This one changed since, so rewriting or deleting it would lose the edit. Generated files are the output of the intents: a change made here is undone by the next render, or it silently drifts from what the intent says.",
+        fix: "Move the change into the intent (or into a platform template or patch), then restore the file with `git checkout` or run `paved render --force` to overwrite it.";
+    GeneratedPathTaken = "generated-path-taken", Error, "output",
+        summary: "A file paved did not write is in the way.",
+        explanation: "paved needs to write this path, but a file it never wrote is there. paved does not overwrite files it does not own.",
+        fix: "Move or delete the file, or run `paved render --force` to let paved take it over.";
+    OutputSymlink = "output-symlink", Error, "output",
+        summary: "A symbolic link sits inside the output folder.",
+        explanation: "paved never writes or deletes through a symbolic link: a link could point anywhere on the machine that runs paved.",
+        fix: "Replace the link with a real folder or file, or delete it.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

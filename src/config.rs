@@ -28,6 +28,129 @@ pub struct Config {
     pub default_size: String,
     pub cloud: Cloud,
     pub limits: Limits,
+    pub kubernetes: Kubernetes,
+    pub monitoring: Monitoring,
+    /// Argo CD Applications are generated when this is set.
+    pub argocd: Option<ArgoCd>,
+    pub codeowners: Codeowners,
+    pub grafana_url: Option<String>,
+    pub terraform: Terraform,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Kubernetes {
+    pub ingress: Ingress,
+    pub secret_store: String,
+    pub run_as_user: u32,
+}
+
+impl Default for Kubernetes {
+    fn default() -> Self {
+        Self {
+            ingress: Ingress::default(),
+            secret_store: String::from("paved"),
+            run_as_user: 10001,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IngressKind {
+    #[default]
+    Ingress,
+    Gateway,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Ingress {
+    pub kind: IngressKind,
+    pub class_name: String,
+    pub namespace: String,
+    pub cluster_issuer: String,
+    pub gateway: String,
+}
+
+impl Default for Ingress {
+    fn default() -> Self {
+        Self {
+            kind: IngressKind::Ingress,
+            class_name: String::from("nginx"),
+            namespace: String::from("ingress-nginx"),
+            cluster_issuer: String::from("letsencrypt"),
+            gateway: String::from("public"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Monitoring {
+    pub namespace: String,
+    pub rule_labels: BTreeMap<String, String>,
+    pub requests_metric: String,
+    pub duration_metric: String,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Self {
+            namespace: String::from("monitoring"),
+            rule_labels: BTreeMap::new(),
+            requests_metric: String::from("http_requests_total"),
+            duration_metric: String::from("http_request_duration_seconds"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArgoCd {
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    #[serde(default = "head")]
+    pub target_revision: String,
+    #[serde(default = "default_project")]
+    pub project: String,
+    #[serde(default = "argocd_namespace")]
+    pub namespace: String,
+}
+
+fn head() -> String {
+    String::from("HEAD")
+}
+
+fn default_project() -> String {
+    String::from("default")
+}
+
+fn argocd_namespace() -> String {
+    String::from("argocd")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Codeowners {
+    pub enabled: bool,
+    pub org: Option<String>,
+}
+
+impl Default for Codeowners {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            org: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Terraform {
+    pub state_bucket: Option<String>,
+    pub lock_table: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +163,10 @@ pub struct Environment {
     pub ttl: Option<String>,
     pub region: String,
     pub account: Option<String>,
+    /// The ingress load balancer's host name, the target of `dns` resources.
+    pub ingress_hostname: Option<String>,
+    /// Bootstrap servers of the environment's Kafka cluster.
+    pub kafka_bootstrap_servers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -88,6 +215,8 @@ impl Default for Config {
             ttl: None,
             region: cloud.region.clone(),
             account: None,
+            ingress_hostname: None,
+            kafka_bootstrap_servers: Vec::new(),
         };
         Self {
             output: String::from("generated"),
@@ -101,6 +230,12 @@ impl Default for Config {
             default_size: String::from("small"),
             cloud,
             limits: Limits::default(),
+            kubernetes: Kubernetes::default(),
+            monitoring: Monitoring::default(),
+            argocd: None,
+            codeowners: Codeowners::default(),
+            grafana_url: None,
+            terraform: Terraform::default(),
         }
     }
 }
@@ -164,6 +299,27 @@ struct Raw {
     defaults: Option<RawDefaults>,
     cloud: Option<RawCloud>,
     limits: Option<RawLimits>,
+    #[serde(default)]
+    kubernetes: Kubernetes,
+    #[serde(default)]
+    monitoring: Monitoring,
+    argocd: Option<ArgoCd>,
+    #[serde(default)]
+    codeowners: Codeowners,
+    grafana: Option<RawGrafana>,
+    #[serde(default)]
+    terraform: Terraform,
+}
+
+#[derive(Deserialize)]
+struct RawGrafana {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawKafka {
+    bootstrap_servers: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -175,6 +331,8 @@ struct RawEnvironment {
     domain: Option<String>,
     ttl: Option<String>,
     cloud: Option<RawCloud>,
+    ingress_hostname: Option<String>,
+    kafka: Option<RawKafka>,
 }
 
 #[derive(Deserialize, Default)]
@@ -337,6 +495,11 @@ fn resolve(raw: Raw, root: &yaml::Node) -> Config {
                         ttl: env.ttl,
                         region: env_cloud.region.unwrap_or_else(|| cloud.region.clone()),
                         account: env_cloud.account.or_else(|| cloud.account.clone()),
+                        ingress_hostname: env.ingress_hostname,
+                        kafka_bootstrap_servers: env
+                            .kafka
+                            .map(|k| k.bootstrap_servers)
+                            .unwrap_or_default(),
                         name,
                     }
                 })
@@ -368,6 +531,12 @@ fn resolve(raw: Raw, root: &yaml::Node) -> Config {
             .unwrap_or(defaults.default_size),
         cloud,
         limits,
+        kubernetes: raw.kubernetes,
+        monitoring: raw.monitoring,
+        argocd: raw.argocd,
+        codeowners: raw.codeowners,
+        grafana_url: raw.grafana.and_then(|g| g.url),
+        terraform: raw.terraform,
     }
 }
 
@@ -446,6 +615,92 @@ mod tests {
         assert_eq!(envs[1].account.as_deref(), Some("222222222222"));
         assert_eq!(envs[1].region, "eu-west-1");
         assert!(envs[1].production);
+    }
+
+    /// The defaults the schema documents are the ones the code uses.
+    #[test]
+    fn schema_defaults_match_the_code() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schemas/config.schema.json")).unwrap();
+        let defaults = Config::default();
+        let d = |pointer: &str| schema.pointer(pointer).cloned().unwrap();
+        assert_eq!(d("/properties/output/default"), defaults.output);
+        assert_eq!(
+            d("/$defs/kubernetes/properties/secretStore/default"),
+            defaults.kubernetes.secret_store
+        );
+        assert_eq!(
+            d("/$defs/kubernetes/properties/runAsUser/default"),
+            defaults.kubernetes.run_as_user
+        );
+        let ingress = &defaults.kubernetes.ingress;
+        assert_eq!(
+            d("/$defs/kubernetes/properties/ingress/properties/className/default"),
+            ingress.class_name
+        );
+        assert_eq!(
+            d("/$defs/kubernetes/properties/ingress/properties/namespace/default"),
+            ingress.namespace
+        );
+        assert_eq!(
+            d("/$defs/kubernetes/properties/ingress/properties/clusterIssuer/default"),
+            ingress.cluster_issuer
+        );
+        assert_eq!(
+            d("/$defs/kubernetes/properties/ingress/properties/gateway/default"),
+            ingress.gateway
+        );
+        let monitoring = &defaults.monitoring;
+        assert_eq!(
+            d("/$defs/monitoring/properties/namespace/default"),
+            monitoring.namespace
+        );
+        assert_eq!(
+            d("/$defs/monitoring/properties/requestsMetric/default"),
+            monitoring.requests_metric
+        );
+        assert_eq!(
+            d("/$defs/monitoring/properties/durationMetric/default"),
+            monitoring.duration_metric
+        );
+        assert_eq!(d("/$defs/argocd/properties/targetRevision/default"), head());
+        assert_eq!(
+            d("/$defs/argocd/properties/project/default"),
+            default_project()
+        );
+        assert_eq!(
+            d("/$defs/argocd/properties/namespace/default"),
+            argocd_namespace()
+        );
+        assert_eq!(
+            d("/$defs/codeowners/properties/enabled/default"),
+            defaults.codeowners.enabled
+        );
+        assert_eq!(
+            d("/properties/defaults/properties/size/default"),
+            defaults.default_size
+        );
+        assert_eq!(
+            d("/$defs/cloud/properties/region/default"),
+            defaults.cloud.region
+        );
+        let limits = defaults.limits;
+        assert_eq!(
+            d("/properties/limits/properties/maxFileBytes/default"),
+            limits.max_file_bytes
+        );
+        assert_eq!(
+            d("/properties/limits/properties/maxDepth/default"),
+            limits.yaml.max_depth
+        );
+        assert_eq!(
+            d("/properties/limits/properties/maxAliasNodes/default"),
+            limits.yaml.max_alias_nodes
+        );
+        assert_eq!(
+            d("/properties/limits/properties/maxDocuments/default"),
+            limits.yaml.max_documents
+        );
     }
 
     #[test]

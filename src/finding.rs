@@ -52,12 +52,17 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(code: Code, file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Self {
+        Self::at(code, Location::new(file, span), message)
+    }
+
+    /// A finding at a location already resolved.
+    pub fn at(code: Code, location: Location, message: impl Into<String>) -> Self {
         Self {
             code,
             severity: code.severity(),
             message: message.into(),
             help: code.info().fix.to_string(),
-            location: Location::new(file, span),
+            location,
             label: String::from("here"),
             related: Vec::new(),
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::codes::Code;
-use crate::config::Config;
+use crate::config::{Config, Environment};
 use crate::finding::{Finding, did_you_mean, list, list_or};
 use crate::intent::{self, Intent, Kind, Origin, PortRef, Service, ServiceSpec, Team};
 use crate::placeholder::{self, Part};
@@ -65,6 +65,7 @@ pub fn resolve(
     findings: &mut Vec<Finding>,
 ) -> Catalog {
     let mut names: BTreeMap<(Kind, String), Origin> = BTreeMap::new();
+    let mut missing_account: BTreeMap<String, Location> = BTreeMap::new();
     let mut catalog = Catalog::default();
     let mut services = Vec::new();
     for item in loaded {
@@ -143,7 +144,12 @@ pub fn resolve(
         };
         checker.references(&team_names, &service_names, findings);
         checker.spec(&service.spec, &Places::base(&origin), findings);
-        let deployments = checker.deployments(schemas, findings);
+        let (deployments, missing) = checker.deployments(schemas, findings);
+        for environment in missing {
+            missing_account
+                .entry(environment)
+                .or_insert_with(|| origin.key("/spec/resources"));
+        }
         catalog.services.insert(
             service.metadata.name.clone(),
             ServiceEntry {
@@ -151,6 +157,31 @@ pub fn resolve(
                 origin,
                 deployments,
             },
+        );
+    }
+    // Reported once, at the first service that needs an account.
+    if let Some(location) = missing_account.values().min_by(|a, b| {
+        (&a.file.path, a.span.start).cmp(&(&b.file.path, b.span.start))
+    }) {
+        let environments: Vec<&str> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|e| missing_account.contains_key(*e))
+            .collect();
+        findings.push(
+            Finding::at(
+                Code::MissingPlatformSetting,
+                location.clone(),
+                format!(
+                    "services have cloud resources, but paved.yaml gives no cloud account for {} (this service is the first)",
+                    list(&environments)
+                ),
+            )
+            .severity(crate::finding::Severity::Warning)
+            .help(
+                "set `cloud.account` (or `environments.<env>.cloud.account`) in paved.yaml; `paved render` needs it",
+            ),
         );
     }
     check_cycles(&catalog, findings);
@@ -198,21 +229,25 @@ impl<'a> Places<'a> {
         }
     }
 
-    /// The document pointer for a spec pointer.
+    /// The document pointer for a spec pointer: in the override when the override
+    /// wrote the value, in the base spec otherwise. Overrides merge mappings key by key,
+    /// so a value comes from the override only if the override has it, or replaced a
+    /// whole list or value above it.
     fn pointer(&self, spec_pointer: &str) -> String {
         if let Some((environment, overlay)) = self.overlay {
-            // The deepest prefix the override sets decides where the value came from.
-            let mut prefix = spec_pointer;
-            loop {
-                if !prefix.is_empty() && overlay.pointer(prefix).is_some() {
-                    return format!(
-                        "/spec/environments/{}{spec_pointer}",
-                        escape_pointer(environment)
-                    );
-                }
-                match prefix.rsplit_once('/') {
-                    Some((parent, _)) if !parent.is_empty() => prefix = parent,
-                    _ => break,
+            let mut prefix = String::new();
+            for token in spec_pointer.split('/').skip(1) {
+                prefix.push('/');
+                prefix.push_str(token);
+                match overlay.pointer(&prefix) {
+                    None => break,
+                    Some(Json::Object(_)) if prefix.len() < spec_pointer.len() => continue,
+                    Some(_) => {
+                        return format!(
+                            "/spec/environments/{}{spec_pointer}",
+                            escape_pointer(environment)
+                        );
+                    }
                 }
             }
         }
@@ -429,17 +464,10 @@ impl Checker<'_> {
             let parts = match placeholder::parse(value) {
                 Ok(parts) => parts,
                 Err(e) => {
+                    let location = self.origin.within(&pointer, value, e.range);
                     findings.push(
-                        Finding {
-                            location: self.origin.within(&pointer, value, e.range),
-                            ..Finding::new(
-                                Code::InvalidPlaceholder,
-                                &self.origin.file,
-                                self.origin.locate(&pointer).node,
-                                e.message,
-                            )
-                        }
-                        .label("malformed placeholder"),
+                        Finding::at(Code::InvalidPlaceholder, location, e.message)
+                            .label("malformed placeholder"),
                     );
                     continue;
                 }
@@ -449,17 +477,12 @@ impl Checker<'_> {
                     continue;
                 };
                 if let Err((message, help)) = self.reference(spec, &path) {
-                    findings.push(Finding {
-                        location: self.origin.within(&pointer, value, range),
-                        ..Finding::new(
-                            Code::UnknownPlaceholder,
-                            &self.origin.file,
-                            self.origin.locate(&pointer).node,
-                            message,
-                        )
-                        .label("cannot be resolved")
-                        .help(help)
-                    });
+                    let location = self.origin.within(&pointer, value, range);
+                    findings.push(
+                        Finding::at(Code::UnknownPlaceholder, location, message)
+                            .label("cannot be resolved")
+                            .help(help),
+                    );
                 }
             }
         }
@@ -571,7 +594,14 @@ impl Checker<'_> {
     }
 
     /// Apply each environment's overrides, check the result, and list where it deploys.
-    fn deployments(&self, schemas: &Schemas, findings: &mut Vec<Finding>) -> Vec<Deployment> {
+    /// Also returns the environments whose cloud account the service needs but
+    /// paved.yaml does not give.
+    fn deployments(
+        &self,
+        schemas: &Schemas,
+        findings: &mut Vec<Finding>,
+    ) -> (Vec<Deployment>, Vec<String>) {
+        let mut missing_account = Vec::new();
         let spec = &self.service.spec;
         for environment in spec.environments.keys() {
             if self.config.environment(environment).is_none() {
@@ -581,21 +611,15 @@ impl Checker<'_> {
                     .iter()
                     .map(|e| e.name.as_str())
                     .collect();
-                let finding = self
+                let location = self
                     .origin
-                    .finding(
-                        Code::UnknownEnvironment,
-                        &format!("/spec/environments/{}", escape_pointer(environment)),
-                        format!("environment `{environment}` is not configured in paved.yaml"),
-                    )
-                    .label("not an environment");
-                let finding = Finding {
-                    location: self.origin.key(&format!(
-                        "/spec/environments/{}",
-                        escape_pointer(environment)
-                    )),
-                    ..finding
-                };
+                    .key(&format!("/spec/environments/{}", escape_pointer(environment)));
+                let finding = Finding::at(
+                    Code::UnknownEnvironment,
+                    location,
+                    format!("environment `{environment}` is not configured in paved.yaml"),
+                )
+                .label("not an environment");
                 findings.push(unknown(
                     finding,
                     environment,
@@ -611,6 +635,9 @@ impl Checker<'_> {
         let mut deployments = Vec::new();
         for environment in &self.config.environments {
             let Some(overlay) = spec.environments.get(&environment.name) else {
+                if self.platform(environment, &base, &Places::base(self.origin), findings) {
+                    missing_account.push(environment.name.clone());
+                }
                 deployments.push(Deployment {
                     environment: environment.name.clone(),
                     spec: Arc::clone(&base),
@@ -626,6 +653,9 @@ impl Checker<'_> {
             };
             if let Some(effective) = self.apply(&base, overlay, &places, schemas, findings) {
                 self.spec(&effective, &places, findings);
+                if enabled && self.platform(environment, &effective, &places, findings) {
+                    missing_account.push(environment.name.clone());
+                }
                 if enabled {
                     deployments.push(Deployment {
                         environment: environment.name.clone(),
@@ -634,7 +664,83 @@ impl Checker<'_> {
                 }
             }
         }
-        deployments
+        (deployments, missing_account)
+    }
+
+    /// What rendering in `environment` needs from the platform: resource classes the
+    /// provisioners offer, and the paved.yaml settings some resource types depend on.
+    /// Returns whether the service needs the environment's cloud account, which is not
+    /// set (reported once per environment by the caller).
+    fn platform(
+        &self,
+        environment: &Environment,
+        spec: &ServiceSpec,
+        places: &Places<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
+        let mut needs_account = false;
+        for (name, resource) in spec.resources.iter() {
+            let Some(kind) = resource_types::find(&resource.kind) else {
+                continue;
+            };
+            let pointer = format!("/resources/{}", escape_pointer(name));
+            if let Some(class) = &resource.class
+                && kind.class(class).is_none()
+            {
+                let classes: Vec<&str> = kind.classes.iter().map(|c| c.name).collect();
+                let help = if classes.is_empty() {
+                    format!("{} resources have no classes: remove `class`", kind.name)
+                } else {
+                    format!("use {}", crate::finding::list_or(&classes))
+                };
+                findings.push(
+                    places
+                        .finding(
+                            Code::UnknownResourceClass,
+                            &format!("{pointer}/class"),
+                            format!("a {} resource has no class `{class}`", kind.name),
+                        )
+                        .help(help),
+                );
+            }
+            let missing = match kind.name {
+                "dns" if environment.domain.is_none() => Some("domain"),
+                "dns" if environment.ingress_hostname.is_none() => Some("ingressHostname"),
+                "kafka-topic" if environment.kafka_bootstrap_servers.is_empty() => {
+                    Some("kafka.bootstrapServers")
+                }
+                _ => None,
+            };
+            if let Some(setting) = missing {
+                findings.push(self.missing_setting(
+                    environment,
+                    places,
+                    &format!("{pointer}/type"),
+                    setting,
+                    kind.name,
+                ));
+            }
+            needs_account |= kind.name != "route";
+        }
+        needs_account && environment.account.is_none()
+    }
+
+    fn missing_setting(
+        &self,
+        environment: &Environment,
+        places: &Places<'_>,
+        pointer: &str,
+        setting: &str,
+        what: &str,
+    ) -> Finding {
+        let env = &environment.name;
+        let location = self.origin.key(&places.pointer(pointer));
+        Finding::at(
+            Code::MissingPlatformSetting,
+            location,
+            format!("{what} resources in `{env}` need `environments.{env}.{setting}` in paved.yaml"),
+        )
+        .help(format!("set `environments.{env}.{setting}` in paved.yaml"))
     }
 
     /// The spec with one environment's overrides applied, or `None` when the result
@@ -724,14 +830,11 @@ impl Checker<'_> {
                 return true;
             }
             let pointer = places.pointer(&format!("/resources/{}", escape_pointer(name)));
-            let finding = Finding {
-                location: self.origin.key(&pointer),
-                ..self.origin.finding(
-                    Code::UnknownResource,
-                    &pointer,
-                    format!("override of resource `{name}`, which `spec.resources` does not declare"),
-                )
-            };
+            let finding = Finding::at(
+                Code::UnknownResource,
+                self.origin.key(&pointer),
+                format!("override of resource `{name}`, which `spec.resources` does not declare"),
+            );
             findings.push(unknown(
                 finding,
                 name,

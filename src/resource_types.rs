@@ -14,7 +14,55 @@ pub struct ResourceType {
     pub name: &'static str,
     pub description: &'static str,
     pub outputs: &'static [Output],
+    /// The classes (sizes) a resource of this type may ask for, and what each is.
+    pub classes: &'static [Class],
 }
+
+/// A variant of a resource type, e.g. a database instance size.
+#[derive(Debug)]
+pub struct Class {
+    pub name: &'static str,
+    /// The cloud's name for it, e.g. an instance type.
+    pub cloud: &'static str,
+}
+
+const DATABASE_CLASSES: &[Class] = &[
+    Class {
+        name: "small",
+        cloud: "db.t4g.small",
+    },
+    Class {
+        name: "medium",
+        cloud: "db.t4g.medium",
+    },
+    Class {
+        name: "large",
+        cloud: "db.r6g.large",
+    },
+    Class {
+        name: "xlarge",
+        cloud: "db.r6g.xlarge",
+    },
+];
+
+const CACHE_CLASSES: &[Class] = &[
+    Class {
+        name: "small",
+        cloud: "cache.t4g.small",
+    },
+    Class {
+        name: "medium",
+        cloud: "cache.t4g.medium",
+    },
+    Class {
+        name: "large",
+        cloud: "cache.r6g.large",
+    },
+    Class {
+        name: "xlarge",
+        cloud: "cache.r6g.xlarge",
+    },
+];
 
 const fn out(name: &'static str, description: &'static str) -> Output {
     Output {
@@ -46,21 +94,26 @@ pub const BUILT_IN: &[ResourceType] = &[
         name: "postgres",
         description: "A PostgreSQL database on a managed instance.",
         outputs: SQL_OUTPUTS,
+        classes: DATABASE_CLASSES,
     },
     ResourceType {
         name: "mysql",
         description: "A MySQL database on a managed instance.",
         outputs: SQL_OUTPUTS,
+        classes: DATABASE_CLASSES,
     },
     ResourceType {
         name: "redis",
         description: "A managed Redis-compatible cache.",
         outputs: &[
             out("host", "The primary endpoint's host name."),
-            out("port", "The port Redis listens on."),
-            secret("username", "The service's Redis user."),
-            secret("password", "The user's password (auth token)."),
+            out("port", "The port Redis listens on (TLS)."),
+            out(
+                "username",
+                "The service's Redis user; it authenticates with IAM, so there is no password.",
+            ),
         ],
+        classes: CACHE_CLASSES,
     },
     ResourceType {
         name: "bucket",
@@ -72,6 +125,7 @@ pub const BUILT_IN: &[ResourceType] = &[
             out("endpoint", "The regional endpoint URL."),
             out("arn", "The bucket's ARN."),
         ],
+        classes: &[],
     },
     ResourceType {
         name: "queue",
@@ -82,6 +136,7 @@ pub const BUILT_IN: &[ResourceType] = &[
             out("arn", "The queue's ARN."),
             out("dlq_url", "The dead-letter queue's URL."),
         ],
+        classes: &[],
     },
     ResourceType {
         name: "kafka-topic",
@@ -96,11 +151,13 @@ pub const BUILT_IN: &[ResourceType] = &[
             ),
             out("num_partitions", "The number of partitions."),
         ],
+        classes: &[],
     },
     ResourceType {
         name: "dns",
         description: "A DNS name in the environment's zone.",
         outputs: &[out("host", "The fully qualified host name.")],
+        classes: &[],
     },
     ResourceType {
         name: "route",
@@ -110,6 +167,7 @@ pub const BUILT_IN: &[ResourceType] = &[
             out("path", "The route's path."),
             out("url", "The route's full URL."),
         ],
+        classes: &[],
     },
 ];
 
@@ -120,5 +178,9 @@ pub fn find(name: &str) -> Option<&'static ResourceType> {
 impl ResourceType {
     pub fn output(&self, name: &str) -> Option<&'static Output> {
         self.outputs.iter().find(|o| o.name == name)
+    }
+
+    pub fn class(&self, name: &str) -> Option<&'static Class> {
+        self.classes.iter().find(|c| c.name == name)
     }
 }

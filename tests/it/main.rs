@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod hostile;
+mod render;
 mod sarif;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,176 @@
+//! Applying a plan to the output folder, and showing it as a diff.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::plan::{Action, MANIFEST, Plan};
+
+/// Write the plan: every new or changed file is written in full to a temporary file
+/// beside its destination first, and only when all of them are written are they
+/// renamed into place, so a failure while writing leaves the folder as it was and a
+/// reader never sees a half-written file. Deletions follow, then the manifest.
+pub fn apply(output: &Path, plan: &Plan) -> std::io::Result<()> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| {
+        for change in &plan.changes {
+            if let Some(bytes) = &change.new {
+                let target = output.join(&change.path);
+                staged.push((stage(&target, bytes)?, target));
+            }
+        }
+        if plan.manifest_changed {
+            let target = output.join(MANIFEST);
+            staged.push((stage(&target, &plan.manifest.to_bytes())?, target));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (temporary, _) in &staged {
+            let _ = std::fs::remove_file(temporary);
+        }
+        return Err(e);
+    }
+    // The manifest is staged last and renamed last: it never lists a file that is not
+    // in place yet.
+    for (temporary, target) in &staged {
+        std::fs::rename(temporary, target)?;
+    }
+    let mut emptied = BTreeSet::new();
+    for change in plan.changes.iter().filter(|c| c.action == Action::Delete) {
+        let target = output.join(&change.path);
+        match std::fs::remove_file(&target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(parent) = target.parent() {
+            emptied.insert(parent.to_path_buf());
+        }
+    }
+    // Folders left empty by deletions go too, deepest first, never the output itself.
+    for dir in emptied.into_iter().rev() {
+        let mut current = dir.as_path();
+        while current.starts_with(output) && current != output {
+            if std::fs::remove_dir(current).is_err() {
+                break;
+            }
+            match current.parent() {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stage(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let parent = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = parent.join(format!(".{name}.paved-tmp"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.flush()?;
+    Ok(temporary)
+}
+
+/// The plan as a unified diff, paths prefixed with the output folder's name.
+pub fn diff(prefix: &str, plan: &Plan) -> String {
+    let mut out = String::new();
+    for change in &plan.changes {
+        let old = change
+            .old
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let new = change
+            .new
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let path = format!("{prefix}/{}", change.path);
+        let (from, to) = match change.action {
+            Action::Create => (String::from("/dev/null"), format!("b/{path}")),
+            Action::Delete => (format!("a/{path}"), String::from("/dev/null")),
+            Action::Update => (format!("a/{path}"), format!("b/{path}")),
+        };
+        let text_diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+        out.push_str(
+            &text_diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&from, &to)
+                .to_string(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan;
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    #[test]
+    fn applying_twice_changes_nothing_and_deletes_empty_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let mut desired: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        desired.insert("a/b/c.yaml".into(), b"1\n".to_vec());
+        desired.insert("d.yaml".into(), b"2\n".to_vec());
+        let first = plan::plan(out, &desired, &|_| true, false).unwrap();
+        apply(out, &first).unwrap();
+        assert_eq!(fs::read(out.join("a/b/c.yaml")).unwrap(), b"1\n");
+        let second = plan::plan(out, &desired, &|_| true, false).unwrap();
+        assert!(second.is_empty());
+        desired.remove("a/b/c.yaml");
+        let third = plan::plan(out, &desired, &|_| true, false).unwrap();
+        apply(out, &third).unwrap();
+        assert!(!out.join("a").exists());
+        assert!(out.join("d.yaml").exists());
+        let leftovers: Vec<_> = walk(out)
+            .into_iter()
+            .filter(|p| p.contains("paved-tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    fn walk(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path.to_string_lossy().into_owned());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn diff_shows_each_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("x.yaml"), "a: 1\n").unwrap();
+        let mut owned = BTreeMap::new();
+        owned.insert("x.yaml".to_string(), b"a: 1\n".to_vec());
+        fs::create_dir_all(out.join(".paved")).unwrap();
+        fs::write(out.join(MANIFEST), plan::Manifest::of(&owned).to_bytes()).unwrap();
+        let mut desired = BTreeMap::new();
+        desired.insert("x.yaml".to_string(), b"a: 2\n".to_vec());
+        let plan = plan::plan(out, &desired, &|_| true, false).unwrap();
+        let text = diff("generated", &plan);
+        assert!(
+            text.contains("--- a/generated/x.yaml\n+++ b/generated/x.yaml\n"),
+            "{text}"
+        );
+        assert!(text.contains("-a: 1\n+a: 2\n"), "{text}");
+    }
+}

@@ -1,0 +1,376 @@
+//! Expanding the resolved catalog into the files the platform's tools consume.
+//!
+//! Everything here is pure: the same catalog gives the same bytes, with no clock, no
+//! randomness and no environment. Built-in output is typed code building values that
+//! are then written by the canonical YAML, JSON and HCL writers, so no user value can
+//! add structure to a generated file.
+
+mod catalog;
+mod codeowners;
+pub mod hcl;
+mod k8s;
+pub mod names;
+mod observability;
+mod provision;
+mod terraform;
+pub mod yaml_out;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use crate::config::{Config, Environment};
+use crate::intent::{ServiceSpec, ServiceType};
+use crate::placeholder::{self, Part};
+use crate::resolve::{Catalog, ServiceEntry};
+use crate::resource_types::{self, ResourceType};
+
+/// Generated files by path relative to the output folder, `/`-separated.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tree {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Tree {
+    fn yaml(&mut self, path: String, value: &Json) {
+        self.files
+            .insert(path, yaml_out::to_string(value).into_bytes());
+    }
+
+    fn yaml_documents(&mut self, path: String, values: &[Json]) {
+        self.files
+            .insert(path, yaml_out::documents(values).into_bytes());
+    }
+
+    fn json(&mut self, path: String, value: &Json) {
+        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
+        text.push('\n');
+        self.files.insert(path, text.into_bytes());
+    }
+
+    fn text(&mut self, path: String, text: String) {
+        self.files.insert(path, text.into_bytes());
+    }
+}
+
+/// Render every service in every environment it is deployed to, and the catalog.
+pub fn render(config: &Config, catalog: &Catalog) -> Tree {
+    let mut tree = Tree::default();
+    let dependents = dependents(catalog);
+    for environment in &config.environments {
+        let mut teams = std::collections::BTreeSet::new();
+        let mut shared: BTreeMap<String, Instance<'_>> = BTreeMap::new();
+        for entry in catalog.services.values() {
+            let Some(deployment) = entry
+                .deployments
+                .iter()
+                .find(|d| d.environment == environment.name)
+            else {
+                continue;
+            };
+            let unit = Unit::new(
+                config,
+                environment,
+                entry,
+                &deployment.spec,
+                dependents
+                    .get(entry.service.metadata.name.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            );
+            teams.insert(unit.team());
+            k8s::render(&unit, &mut tree);
+            observability::alerts(&unit, &mut tree);
+            terraform::service_module(&unit, &mut tree);
+            for instance in &unit.instances {
+                if let Some(id) = &instance.shared_id {
+                    shared.entry(id.clone()).or_insert_with(|| instance.clone());
+                }
+            }
+            if let Some(argocd) = &config.argocd {
+                k8s::argocd_application(&unit, argocd, &mut tree);
+            }
+        }
+        for team in teams {
+            k8s::namespace(environment, team, &mut tree);
+            if let Some(argocd) = &config.argocd {
+                k8s::argocd_namespace_application(config, environment, team, argocd, &mut tree);
+            }
+        }
+        for instance in shared.values() {
+            terraform::shared_module(config, environment, instance, &mut tree);
+        }
+    }
+    for entry in catalog.services.values() {
+        observability::dashboard(config, entry, &mut tree);
+    }
+    catalog::render(config, catalog, &mut tree);
+    if config.codeowners.enabled {
+        codeowners::render(config, catalog, &mut tree);
+    }
+    tree
+}
+
+/// For each service, the services that depend on it.
+fn dependents(catalog: &Catalog) -> BTreeMap<&str, Vec<&ServiceEntry>> {
+    let mut map: BTreeMap<&str, Vec<&ServiceEntry>> = BTreeMap::new();
+    for entry in catalog.services.values() {
+        for dependency in entry.service.spec.dependencies.iter() {
+            if catalog.services.contains_key(dependency)
+                && dependency != &entry.service.metadata.name
+            {
+                map.entry(dependency.as_str()).or_default().push(entry);
+            }
+        }
+    }
+    map
+}
+
+/// One service in one environment: what every renderer works from.
+pub(crate) struct Unit<'a> {
+    pub config: &'a Config,
+    pub env: &'a Environment,
+    pub entry: &'a ServiceEntry,
+    pub spec: &'a ServiceSpec,
+    /// Services that depend on this one and are deployed in the same environment.
+    pub dependents: Vec<&'a ServiceEntry>,
+    pub instances: Vec<Instance<'a>>,
+}
+
+/// A resource of a service, resolved for one environment.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance<'a> {
+    /// The resource's name in the service.
+    pub name: String,
+    pub kind: &'static ResourceType,
+    pub class: Option<String>,
+    pub params: Json,
+    /// Set for shared resources, which get a root module of their own.
+    pub shared_id: Option<String>,
+    /// The service that declares it (the first one, for a shared resource).
+    pub service: &'a str,
+    /// Cloud name stem: `<env>-<service>-<resource>` or `<env>-<id>`.
+    pub physical: String,
+    /// Where its connection details live in the cloud secret store.
+    pub secret_path: String,
+    pub environment: &'a Environment,
+    pub production: bool,
+}
+
+impl<'a> Unit<'a> {
+    fn new(
+        config: &'a Config,
+        env: &'a Environment,
+        entry: &'a ServiceEntry,
+        spec: &'a ServiceSpec,
+        dependents: &[&'a ServiceEntry],
+    ) -> Self {
+        let name = entry.service.metadata.name.as_str();
+        let instances = spec
+            .resources
+            .iter()
+            .filter_map(|(resource_name, resource)| {
+                let kind = resource_types::find(&resource.kind)?;
+                let (physical, secret_path) = match &resource.id {
+                    Some(id) => (
+                        names::bounded(&[&env.name, id], 63),
+                        format!("paved/{}/shared/{id}", env.name),
+                    ),
+                    None => (
+                        names::bounded(&[&env.name, name, resource_name], 63),
+                        format!("paved/{}/{name}/{resource_name}", env.name),
+                    ),
+                };
+                Some(Instance {
+                    name: resource_name.clone(),
+                    kind,
+                    class: resource.class.clone(),
+                    params: resource.params.clone(),
+                    shared_id: resource.id.clone(),
+                    service: name,
+                    physical,
+                    secret_path,
+                    environment: env,
+                    production: env.production,
+                })
+            })
+            .collect();
+        let dependents = dependents
+            .iter()
+            .copied()
+            .filter(|d| {
+                d.deployments
+                    .iter()
+                    .any(|deployment| deployment.environment == env.name)
+            })
+            .collect();
+        Self {
+            config,
+            env,
+            entry,
+            spec,
+            dependents,
+            instances,
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        &self.entry.service.metadata.name
+    }
+
+    /// The namespace: the owning team's.
+    pub fn team(&self) -> &'a str {
+        &self.entry.service.metadata.owner
+    }
+
+    pub fn serves_traffic(&self) -> bool {
+        self.spec.kind != ServiceType::Worker && !self.spec.ports.is_empty()
+    }
+
+    /// Whether the service has cloud resources, and so a Terraform module and a role.
+    pub fn has_cloud_resources(&self) -> bool {
+        self.instances.iter().any(|i| i.kind.name != "route")
+    }
+
+    pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+
+    /// The IAM role the service's pods assume.
+    pub fn role_name(&self) -> String {
+        names::bounded(&["paved", &self.env.name, self.name()], 64)
+    }
+
+    pub fn role_arn(&self) -> Option<String> {
+        let account = self.env.account.as_ref()?;
+        Some(format!("arn:aws:iam::{account}:role/{}", self.role_name()))
+    }
+
+    /// Labels on every object of the service.
+    pub fn labels(&self) -> Json {
+        let mut labels = json!({
+            "app.kubernetes.io/name": self.name(),
+            "app.kubernetes.io/managed-by": "paved",
+            "paved.dev/team": self.team(),
+            "paved.dev/environment": self.env.name,
+        });
+        if let Some(system) = &self.entry.service.metadata.system {
+            labels["app.kubernetes.io/part-of"] = json!(system);
+        }
+        labels
+    }
+
+    pub fn selector(&self) -> Json {
+        json!({ "app.kubernetes.io/name": self.name() })
+    }
+
+    /// Replicas when autoscaling is off: the intent's, or 2 in production and 1 elsewhere.
+    pub fn replicas(&self) -> u32 {
+        self.spec
+            .replicas
+            .unwrap_or(if self.env.production { 2 } else { 1 })
+    }
+
+    pub fn min_replicas(&self) -> u32 {
+        self.spec
+            .autoscaling
+            .map_or_else(|| self.replicas(), |a| a.min)
+    }
+
+    /// The value of every environment variable, placeholders resolved where they can
+    /// be at render time.
+    pub fn env_values(&self) -> Vec<(String, EnvValue)> {
+        let mut values: Vec<(String, EnvValue)> = self
+            .spec
+            .env
+            .iter()
+            .map(|(name, value)| (name.clone(), self.resolve_value(&value.0)))
+            .collect();
+        for name in self.spec.secrets.keys() {
+            values.push((name.clone(), EnvValue::UserSecret));
+        }
+        values.sort_by(|a, b| a.0.cmp(&b.0));
+        values
+    }
+
+    /// A value with its placeholders resolved: text when everything is known now,
+    /// else a template over secret-store values.
+    pub fn resolve_value(&self, value: &str) -> EnvValue {
+        let Ok(parts) = placeholder::parse(value) else {
+            // Malformed placeholders were reported by check; keep the text.
+            return EnvValue::Text(value.to_string());
+        };
+        let mut resolved = Vec::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => resolved.push(Piece::Text(text)),
+                Part::Ref { path, .. } => resolved.push(self.reference(&path)),
+            }
+        }
+        if resolved.iter().all(|p| matches!(p, Piece::Text(_))) {
+            EnvValue::Text(
+                resolved
+                    .into_iter()
+                    .map(|p| match p {
+                        Piece::Text(t) => t,
+                        Piece::Secret { .. } => unreachable!("all pieces are text"),
+                    })
+                    .collect(),
+            )
+        } else {
+            EnvValue::Composed(resolved)
+        }
+    }
+
+    fn reference(&self, path: &[String]) -> Piece {
+        let metadata = &self.entry.service.metadata;
+        match path {
+            [root, key] if root == "metadata" => Piece::Text(match key.as_str() {
+                "name" => metadata.name.clone(),
+                "owner" => metadata.owner.clone(),
+                "system" => metadata.system.clone().unwrap_or_default(),
+                "lifecycle" => format!("{:?}", metadata.lifecycle).to_lowercase(),
+                "tier" => metadata.tier.to_string(),
+                "description" => metadata.description.clone().unwrap_or_default(),
+                _ => String::new(),
+            }),
+            [root, annotations, key] if root == "metadata" && annotations == "annotations" => {
+                Piece::Text(metadata.annotations.get(key).cloned().unwrap_or_default())
+            }
+            [root, name, output] if root == "resources" => match self.instance(name) {
+                Some(instance) => match provision::static_output(instance, output) {
+                    Some(value) => Piece::Text(value),
+                    None => Piece::Secret {
+                        resource: name.clone(),
+                        path: instance.secret_path.clone(),
+                        property: output.clone(),
+                    },
+                },
+                None => Piece::Text(String::new()),
+            },
+            _ => Piece::Text(String::new()),
+        }
+    }
+}
+
+/// An environment variable's value in one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EnvValue {
+    /// Known at render time.
+    Text(String),
+    /// Built from secret-store values (and text), by the External Secrets operator.
+    Composed(Vec<Piece>),
+    /// A secret reference of `spec.secrets`.
+    UserSecret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Text(String),
+    /// An output of the service's resource `resource`, read from the secret store.
+    Secret {
+        resource: String,
+        path: String,
+        property: String,
+    },
+}

@@ -1,0 +1,1010 @@
+//! Built-in provisioners: for each resource type, the Terraform that creates it (with
+//! the platform's guardrails), the outputs known at render time, and what the owning
+//! service's role may do with it.
+
+use serde_json::{Value as Json, json};
+
+use super::Instance;
+use super::hcl::{Block, Body, Expr};
+use super::names;
+
+/// What a provisioner contributes to a root module.
+#[derive(Default)]
+pub(super) struct Provisioned {
+    pub blocks: Vec<Block>,
+    /// Needs the VPC and its private subnets (`data.aws_vpc.this`, `data.aws_subnets.private`).
+    pub network: bool,
+    /// Needs the RDS enhanced-monitoring role.
+    pub rds_monitoring: bool,
+    /// Uses the hashicorp/random provider (ephemeral passwords).
+    pub random: bool,
+    /// Encrypts data with the module's KMS key.
+    pub kms: bool,
+    /// Extra providers: (local name, source, version, configuration).
+    pub providers: Vec<(&'static str, &'static str, &'static str, Body)>,
+    pub route53_zone: bool,
+}
+
+fn param<'j>(instance: &'j Instance<'_>, key: &str) -> Option<&'j Json> {
+    instance.params.get(key)
+}
+
+fn param_str(instance: &Instance<'_>, key: &str, default: &str) -> String {
+    param(instance, key)
+        .and_then(Json::as_str)
+        .unwrap_or(default)
+        .to_string()
+}
+
+fn param_int(instance: &Instance<'_>, key: &str, default: i64) -> i64 {
+    param(instance, key)
+        .and_then(Json::as_i64)
+        .unwrap_or(default)
+}
+
+fn param_bool(instance: &Instance<'_>, key: &str, default: bool) -> bool {
+    param(instance, key)
+        .and_then(Json::as_bool)
+        .unwrap_or(default)
+}
+
+fn account<'i>(instance: &'i Instance<'_>) -> &'i str {
+    instance
+        .environment
+        .account
+        .as_deref()
+        .unwrap_or("000000000000")
+}
+
+fn region<'i>(instance: &'i Instance<'_>) -> &'i str {
+    &instance.environment.region
+}
+
+/// An AWS identifier: lowercase letters, digits and single hyphens, within `max`.
+fn aws_id(instance: &Instance<'_>, suffix: &str, max: usize) -> String {
+    let mut base = instance.physical.clone();
+    while base.contains("--") {
+        base = base.replace("--", "-");
+    }
+    let parts: Vec<&str> = [base.as_str(), suffix]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    names::bounded(&parts, max)
+}
+
+fn sql_engine(instance: &Instance<'_>) -> (&'static str, u16) {
+    match instance.kind.name {
+        "mysql" => ("mysql", 3306),
+        _ => ("postgres", 5432),
+    }
+}
+
+fn database_name(instance: &Instance<'_>) -> String {
+    param(instance, "database")
+        .and_then(Json::as_str)
+        .map_or_else(|| instance.name.replace('-', "_"), str::to_string)
+}
+
+pub(super) fn bucket_name(instance: &Instance<'_>) -> String {
+    // Bucket names are global: the account id keeps them apart.
+    names::bounded(&[account(instance), &instance.physical], 63)
+}
+
+fn queue_name(instance: &Instance<'_>, dead_letter: bool) -> String {
+    let suffix = if dead_letter { "dlq" } else { "" };
+    let name = aws_id(instance, suffix, 75);
+    if param_bool(instance, "fifo", false) {
+        format!("{name}.fifo")
+    } else {
+        name
+    }
+}
+
+fn topic_name(instance: &Instance<'_>) -> String {
+    match &instance.shared_id {
+        Some(id) => format!("{}.{id}", instance.environment.name),
+        None => format!(
+            "{}.{}.{}",
+            instance.environment.name, instance.service, instance.name
+        ),
+    }
+}
+
+fn redis_user(instance: &Instance<'_>) -> String {
+    aws_id(instance, "app", 40)
+}
+
+fn dns_host(instance: &Instance<'_>) -> String {
+    let label = param_str(instance, "subdomain", instance.service);
+    match &instance.environment.domain {
+        Some(domain) => format!("{label}.{domain}"),
+        None => label,
+    }
+}
+
+/// An output's value when it is known without applying anything.
+pub(super) fn static_output(instance: &Instance<'_>, output: &str) -> Option<String> {
+    let env = instance.environment;
+    let value = match (instance.kind.name, output) {
+        ("postgres" | "mysql", "port") => sql_engine(instance).1.to_string(),
+        ("postgres" | "mysql", "name" | "database") => database_name(instance),
+        ("postgres" | "mysql", "username") => String::from("app"),
+        ("redis", "port") => String::from("6379"),
+        ("redis", "username") => redis_user(instance),
+        ("bucket", "bucket" | "name") => bucket_name(instance),
+        ("bucket", "region") => env.region.clone(),
+        ("bucket", "endpoint") => format!("https://s3.{}.amazonaws.com", env.region),
+        ("bucket", "arn") => format!("arn:aws:s3:::{}", bucket_name(instance)),
+        ("queue", "name") => queue_name(instance, false),
+        ("queue", "url") => format!(
+            "https://sqs.{}.amazonaws.com/{}/{}",
+            env.region,
+            account(instance),
+            queue_name(instance, false)
+        ),
+        ("queue", "dlq_url") => format!(
+            "https://sqs.{}.amazonaws.com/{}/{}",
+            env.region,
+            account(instance),
+            queue_name(instance, true)
+        ),
+        ("queue", "arn") => format!(
+            "arn:aws:sqs:{}:{}:{}",
+            env.region,
+            account(instance),
+            queue_name(instance, false)
+        ),
+        ("kafka-topic", "name") => topic_name(instance),
+        ("kafka-topic", "bootstrap_servers") => env.kafka_bootstrap_servers.join(","),
+        ("kafka-topic", "host") => env
+            .kafka_bootstrap_servers
+            .first()
+            .and_then(|s| s.rsplit_once(':'))
+            .map(|(host, _)| host.to_string())?,
+        ("kafka-topic", "port") => env
+            .kafka_bootstrap_servers
+            .first()
+            .and_then(|s| s.rsplit_once(':'))
+            .map(|(_, port)| port.to_string())?,
+        ("kafka-topic", "num_partitions") => param_int(instance, "partitions", 3).to_string(),
+        ("dns", "host") => dns_host(instance),
+        ("route", "host") => param_str(instance, "host", ""),
+        ("route", "path") => param_str(instance, "path", "/"),
+        ("route", "url") => format!(
+            "https://{}{}",
+            param_str(instance, "host", ""),
+            param_str(instance, "path", "/")
+        ),
+        _ => return None,
+    };
+    Some(value)
+}
+
+fn reference(kind: &str, label: &str, attribute: &str) -> Expr {
+    Expr::raw(format!("{kind}.{label}.{attribute}"))
+}
+
+fn skip(body: Body, check: &str, reason: &str) -> Body {
+    body.comment(format!("checkov:skip={check}:{reason}"))
+}
+
+/// The Terraform of a resource in the root module that owns it.
+pub(super) fn terraform(instance: &Instance<'_>) -> Provisioned {
+    match instance.kind.name {
+        "postgres" | "mysql" => sql(instance),
+        "redis" => redis(instance),
+        "bucket" => bucket(instance),
+        "queue" => queue(instance),
+        "kafka-topic" => kafka_topic(instance),
+        "dns" => dns(instance),
+        _ => Provisioned::default(),
+    }
+}
+
+fn security_group(instance: &Instance<'_>, port: u16, what: &str) -> Block {
+    Block::new(
+        "resource",
+        &["aws_security_group", &instance.name],
+        Body::new()
+            .attr("name", Expr::str(aws_id(instance, "", 255)))
+            .attr(
+                "description",
+                Expr::str(format!(
+                    "{what} of {} in {}",
+                    instance.service, instance.environment.name
+                )),
+            )
+            .attr("vpc_id", Expr::raw("data.aws_vpc.this.id"))
+            .block(Block::new(
+                "ingress",
+                &[],
+                Body::new()
+                    .attr(
+                        "description",
+                        Expr::str(format!("{what} from inside the VPC")),
+                    )
+                    .attr("from_port", Expr::Int(port.into()))
+                    .attr("to_port", Expr::Int(port.into()))
+                    .attr("protocol", Expr::str("tcp"))
+                    .attr(
+                        "cidr_blocks",
+                        Expr::List(vec![Expr::raw("data.aws_vpc.this.cidr_block")]),
+                    ),
+            )),
+    )
+}
+
+/// Where the connection details go: a secret encrypted with the module's key.
+fn connection_secret(instance: &Instance<'_>, what: &str) -> Block {
+    let body = Body::new()
+        .attr("name", Expr::str(&instance.secret_path))
+        .attr(
+            "description",
+            Expr::str(format!(
+                "Connection details of the {what} {}",
+                instance.physical
+            )),
+        )
+        .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"))
+        .attr(
+            "recovery_window_in_days",
+            Expr::Int(if instance.production { 30 } else { 7 }),
+        );
+    let body = skip(
+        body,
+        "CKV2_AWS_57",
+        "the credential is generated by Terraform and rotated by a new version, not by a rotation Lambda",
+    );
+    Block::new(
+        "resource",
+        &["aws_secretsmanager_secret", &instance.name],
+        body,
+    )
+}
+
+fn sql(instance: &Instance<'_>) -> Provisioned {
+    let (engine, port) = sql_engine(instance);
+    let label = instance.name.as_str();
+    let version = param_str(
+        instance,
+        "version",
+        if engine == "mysql" { "8.4" } else { "16" },
+    );
+    let class = instance
+        .class
+        .as_deref()
+        .and_then(|c| instance.kind.class(c))
+        .or_else(|| {
+            instance.kind.class(if instance.production {
+                "medium"
+            } else {
+                "small"
+            })
+        })
+        .map_or("db.t4g.small", |c| c.cloud);
+    let high_availability = param_bool(instance, "highAvailability", instance.production);
+    let storage = param_int(instance, "storageGb", 20);
+    let retention = param_int(
+        instance,
+        "backupRetentionDays",
+        if instance.production { 14 } else { 7 },
+    );
+    let identifier = aws_id(instance, "", 63);
+    let (family, parameters, logs) = if engine == "mysql" {
+        (
+            format!("mysql{version}"),
+            vec![
+                ("require_secure_transport", "ON"),
+                ("slow_query_log", "1"),
+                ("long_query_time", "1"),
+            ],
+            vec!["error", "general", "slowquery"],
+        )
+    } else {
+        (
+            format!("postgres{version}"),
+            vec![
+                ("rds.force_ssl", "1"),
+                ("log_statement", "ddl"),
+                ("log_min_duration_statement", "1000"),
+            ],
+            vec!["postgresql", "upgrade"],
+        )
+    };
+    let mut parameter_group = Body::new()
+        .attr("name", Expr::str(&identifier))
+        .attr("family", Expr::str(&family));
+    for (name, value) in parameters {
+        parameter_group = parameter_group.block(Block::new(
+            "parameter",
+            &[],
+            Body::new()
+                .attr("name", Expr::str(name))
+                .attr("value", Expr::str(value)),
+        ));
+    }
+    let mut db = Body::new()
+        .attr("identifier", Expr::str(&identifier))
+        .attr("engine", Expr::str(engine))
+        .attr("engine_version", Expr::str(&version))
+        .attr("instance_class", Expr::str(class))
+        .attr("allocated_storage", Expr::Int(storage))
+        .attr("max_allocated_storage", Expr::Int(storage * 4))
+        .attr("storage_type", Expr::str("gp3"))
+        .attr("storage_encrypted", Expr::Bool(true))
+        .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"))
+        .attr("db_name", Expr::str(database_name(instance)))
+        .attr("username", Expr::str("app"))
+        .blank()
+        .comment(" The password is write-only: it never reaches the plan or the state.")
+        .attr(
+            "password_wo",
+            reference("ephemeral.random_password", label, "result"),
+        )
+        .attr("password_wo_version", Expr::Int(1))
+        .attr("iam_database_authentication_enabled", Expr::Bool(true))
+        .blank()
+        .attr(
+            "db_subnet_group_name",
+            reference("aws_db_subnet_group", label, "name"),
+        )
+        .attr(
+            "vpc_security_group_ids",
+            Expr::List(vec![reference("aws_security_group", label, "id")]),
+        )
+        .attr(
+            "parameter_group_name",
+            reference("aws_db_parameter_group", label, "name"),
+        )
+        .attr("publicly_accessible", Expr::Bool(false))
+        .attr("multi_az", Expr::Bool(high_availability))
+        .blank()
+        .attr("backup_retention_period", Expr::Int(retention))
+        .attr("copy_tags_to_snapshot", Expr::Bool(true))
+        .attr("deletion_protection", Expr::Bool(instance.production))
+        .attr("skip_final_snapshot", Expr::Bool(!instance.production));
+    if instance.production {
+        db = db.attr(
+            "final_snapshot_identifier",
+            Expr::str(aws_id(instance, "final", 255)),
+        );
+    }
+    db = db
+        .attr("auto_minor_version_upgrade", Expr::Bool(true))
+        .attr("apply_immediately", Expr::Bool(false))
+        .blank()
+        .attr("enabled_cloudwatch_logs_exports", Expr::strs(logs))
+        .attr("monitoring_interval", Expr::Int(60))
+        .attr(
+            "monitoring_role_arn",
+            Expr::raw("aws_iam_role.rds_monitoring.arn"),
+        )
+        .attr("performance_insights_enabled", Expr::Bool(true))
+        .attr(
+            "performance_insights_kms_key_id",
+            Expr::raw("aws_kms_key.this.arn"),
+        );
+    if !high_availability {
+        db = skip(
+            db,
+            "CKV_AWS_157",
+            "single availability zone outside production unless params.highAvailability is set",
+        );
+    }
+    if !instance.production {
+        db = skip(
+            db,
+            "CKV_AWS_293",
+            "deletion protection is for production databases",
+        );
+    }
+    let secret_value = Expr::call(
+        "jsonencode",
+        vec![Expr::object([
+            ("host", reference("aws_db_instance", label, "address")),
+            ("port", reference("aws_db_instance", label, "port")),
+            ("name", reference("aws_db_instance", label, "db_name")),
+            ("database", reference("aws_db_instance", label, "db_name")),
+            ("username", reference("aws_db_instance", label, "username")),
+            (
+                "password",
+                reference("ephemeral.random_password", label, "result"),
+            ),
+        ])],
+    );
+    let blocks = vec![
+        security_group(
+            instance,
+            port,
+            if engine == "mysql" {
+                "MySQL"
+            } else {
+                "PostgreSQL"
+            },
+        ),
+        Block::new(
+            "resource",
+            &["aws_db_subnet_group", label],
+            Body::new()
+                .attr("name", Expr::str(&identifier))
+                .attr("subnet_ids", Expr::raw("data.aws_subnets.private.ids")),
+        ),
+        Block::new(
+            "resource",
+            &["aws_db_parameter_group", label],
+            parameter_group,
+        ),
+        Block::new(
+            "ephemeral",
+            &["random_password", label],
+            Body::new()
+                .attr("length", Expr::Int(40))
+                .attr("special", Expr::Bool(false)),
+        ),
+        Block::new("resource", &["aws_db_instance", label], db),
+        connection_secret(instance, engine),
+        Block::new(
+            "resource",
+            &["aws_secretsmanager_secret_version", label],
+            Body::new()
+                .attr(
+                    "secret_id",
+                    reference("aws_secretsmanager_secret", label, "id"),
+                )
+                .attr("secret_string_wo", secret_value)
+                .attr("secret_string_wo_version", Expr::Int(1)),
+        ),
+    ];
+    Provisioned {
+        blocks,
+        network: true,
+        rds_monitoring: true,
+        random: true,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+fn redis(instance: &Instance<'_>) -> Provisioned {
+    let label = instance.name.as_str();
+    let version = param_str(instance, "version", "7.1");
+    let family = if version.starts_with('6') {
+        "redis6.x"
+    } else {
+        "redis7"
+    };
+    let replicas = param_int(instance, "replicas", i64::from(instance.production));
+    let class = instance
+        .class
+        .as_deref()
+        .and_then(|c| instance.kind.class(c))
+        .or_else(|| instance.kind.class("small"))
+        .map_or("cache.t4g.small", |c| c.cloud);
+    let group_id = aws_id(instance, "", 40);
+    let user = redis_user(instance);
+    let default_user = aws_id(instance, "default", 40);
+    let log_group = format!(
+        "/paved/{}/{}/{}",
+        instance.environment.name, instance.service, instance.name
+    );
+    let default_label = format!("{label}_default");
+    let blocks = vec![
+        security_group(instance, 6379, "Redis"),
+        Block::new(
+            "resource",
+            &["aws_elasticache_subnet_group", label],
+            Body::new()
+                .attr("name", Expr::str(&group_id))
+                .attr("subnet_ids", Expr::raw("data.aws_subnets.private.ids")),
+        ),
+        Block::new(
+            "resource",
+            &["aws_elasticache_parameter_group", label],
+            Body::new()
+                .attr("name", Expr::str(&group_id))
+                .attr("family", Expr::str(family))
+                .block(Block::new(
+                    "parameter",
+                    &[],
+                    Body::new()
+                        .attr("name", Expr::str("maxmemory-policy"))
+                        .attr("value", Expr::str(param_str(instance, "evictionPolicy", "volatile-lru"))),
+                )),
+        ),
+        Block::new(
+            "resource",
+            &["aws_elasticache_user", &default_label],
+            Body::new()
+                .comment(" ElastiCache requires a `default` user; this one is switched off.")
+                .attr("user_id", Expr::str(&default_user))
+                .attr("user_name", Expr::str("default"))
+                .attr("engine", Expr::str("redis"))
+                .attr("access_string", Expr::str("off -@all"))
+                .block(Block::new(
+                    "authentication_mode",
+                    &[],
+                    Body::new().attr("type", Expr::str("no-password-required")),
+                )),
+        ),
+        Block::new(
+            "resource",
+            &["aws_elasticache_user", label],
+            Body::new()
+                .comment(" The service authenticates with its IAM role: there is no password.")
+                .attr("user_id", Expr::str(&user))
+                .attr("user_name", Expr::str(&user))
+                .attr("engine", Expr::str("redis"))
+                .attr("access_string", Expr::str("on ~* +@all"))
+                .block(Block::new(
+                    "authentication_mode",
+                    &[],
+                    Body::new().attr("type", Expr::str("iam")),
+                )),
+        ),
+        Block::new(
+            "resource",
+            &["aws_elasticache_user_group", label],
+            Body::new()
+                .attr("user_group_id", Expr::str(&group_id))
+                .attr("engine", Expr::str("redis"))
+                .attr(
+                    "user_ids",
+                    Expr::List(vec![
+                        reference("aws_elasticache_user", &default_label, "user_id"),
+                        reference("aws_elasticache_user", label, "user_id"),
+                    ]),
+                ),
+        ),
+        Block::new(
+            "resource",
+            &["aws_cloudwatch_log_group", label],
+            Body::new()
+                .attr("name", Expr::str(&log_group))
+                .attr("retention_in_days", Expr::Int(365))
+                .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn")),
+        ),
+        Block::new(
+            "resource",
+            &["aws_elasticache_replication_group", label],
+            skip(
+                Body::new()
+                    .attr("replication_group_id", Expr::str(&group_id))
+                    .attr(
+                        "description",
+                        Expr::str(format!("Redis {} of {}", instance.name, instance.service)),
+                    )
+                    .attr("engine", Expr::str("redis"))
+                    .attr("engine_version", Expr::str(&version))
+                    .attr("node_type", Expr::str(class))
+                    .attr("num_cache_clusters", Expr::Int(1 + replicas))
+                    .attr("automatic_failover_enabled", Expr::Bool(replicas > 0))
+                    .attr("multi_az_enabled", Expr::Bool(replicas > 0))
+                    .attr("port", Expr::Int(6379))
+                    .attr("subnet_group_name", reference("aws_elasticache_subnet_group", label, "name"))
+                    .attr(
+                        "security_group_ids",
+                        Expr::List(vec![reference("aws_security_group", label, "id")]),
+                    )
+                    .attr("parameter_group_name", reference("aws_elasticache_parameter_group", label, "name"))
+                    .attr(
+                        "user_group_ids",
+                        Expr::List(vec![reference("aws_elasticache_user_group", label, "user_group_id")]),
+                    )
+                    .blank()
+                    .attr("at_rest_encryption_enabled", Expr::Bool(true))
+                    .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"))
+                    .attr("transit_encryption_enabled", Expr::Bool(true))
+                    .attr("snapshot_retention_limit", Expr::Int(if instance.production { 14 } else { 7 }))
+                    .attr("auto_minor_version_upgrade", Expr::Bool(true))
+                    .attr("apply_immediately", Expr::Bool(false))
+                    .extend(if replicas > 0 {
+                        Body::new()
+                    } else {
+                        skip(
+                            Body::new(),
+                            "CKV2_AWS_50",
+                            "a single node without failover unless params.replicas asks for replicas (production defaults to one)",
+                        )
+                    })
+                    .block(Block::new(
+                        "log_delivery_configuration",
+                        &[],
+                        Body::new()
+                            .attr("destination", reference("aws_cloudwatch_log_group", label, "name"))
+                            .attr("destination_type", Expr::str("cloudwatch-logs"))
+                            .attr("log_format", Expr::str("json"))
+                            .attr("log_type", Expr::str("slow-log")),
+                    )),
+                "CKV_AWS_31",
+                "clients authenticate with IAM through a user group instead of an AUTH token",
+            ),
+        ),
+        connection_secret(instance, "redis"),
+        Block::new(
+            "resource",
+            &["aws_secretsmanager_secret_version", label],
+            Body::new()
+                .attr("secret_id", reference("aws_secretsmanager_secret", label, "id"))
+                .attr(
+                    "secret_string",
+                    Expr::call(
+                        "jsonencode",
+                        vec![Expr::object([
+                            (
+                                "host",
+                                reference("aws_elasticache_replication_group", label, "primary_endpoint_address"),
+                            ),
+                            ("port", Expr::Int(6379)),
+                            ("username", Expr::str(&user)),
+                        ])],
+                    ),
+                ),
+        ),
+    ];
+    Provisioned {
+        blocks,
+        network: true,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+fn bucket(instance: &Instance<'_>) -> Provisioned {
+    let label = instance.name.as_str();
+    let bucket_ref = reference("aws_s3_bucket", label, "id");
+    let on_bucket = |kind: &str, body: Body| {
+        Block::new(
+            "resource",
+            &[kind, label],
+            Body::new().attr("bucket", bucket_ref.clone()).extend(body),
+        )
+    };
+    let versioning = if param_bool(instance, "versioning", true) {
+        "Enabled"
+    } else {
+        "Suspended"
+    };
+    let mut lifecycle = Body::new().block(Block::new(
+        "rule",
+        &[],
+        Body::new()
+            .attr("id", Expr::str("abort-incomplete-uploads"))
+            .attr("status", Expr::str("Enabled"))
+            .block(Block::new("filter", &[], Body::new()))
+            .block(Block::new(
+                "abort_incomplete_multipart_upload",
+                &[],
+                Body::new().attr("days_after_initiation", Expr::Int(7)),
+            ))
+            .block(Block::new(
+                "noncurrent_version_expiration",
+                &[],
+                Body::new().attr("noncurrent_days", Expr::Int(90)),
+            )),
+    ));
+    if let Some(days) = param(instance, "expireAfterDays").and_then(Json::as_i64) {
+        lifecycle = lifecycle.block(Block::new(
+            "rule",
+            &[],
+            Body::new()
+                .attr("id", Expr::str("expire-objects"))
+                .attr("status", Expr::str("Enabled"))
+                .block(Block::new("filter", &[], Body::new()))
+                .block(Block::new(
+                    "expiration",
+                    &[],
+                    Body::new().attr("days", Expr::Int(days)),
+                )),
+        ));
+    }
+    let tls_only = Expr::call(
+        "jsonencode",
+        vec![Expr::from_json(&json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [
+                    format!("arn:aws:s3:::{}", bucket_name(instance)),
+                    format!("arn:aws:s3:::{}/*", bucket_name(instance)),
+                ],
+                "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+            }],
+        }))],
+    );
+    let mut bucket_body = Body::new().attr("bucket", Expr::str(bucket_name(instance)));
+    if versioning == "Suspended" {
+        bucket_body = skip(
+            bucket_body,
+            "CKV_AWS_21",
+            "the intent turns versioning off (params.versioning: false)",
+        );
+    }
+    for (check, reason) in [
+        (
+            "CKV_AWS_18",
+            "access logging is the platform's choice (CloudTrail data events or a log bucket), not each bucket's",
+        ),
+        (
+            "CKV_AWS_144",
+            "cross-region replication is a disaster-recovery decision made per bucket, not a default",
+        ),
+        (
+            "CKV2_AWS_62",
+            "event notifications are wired by the services that need them",
+        ),
+    ] {
+        bucket_body = skip(bucket_body, check, reason);
+    }
+    let blocks = vec![
+        Block::new("resource", &["aws_s3_bucket", label], bucket_body),
+        on_bucket(
+            "aws_s3_bucket_public_access_block",
+            Body::new()
+                .attr("block_public_acls", Expr::Bool(true))
+                .attr("block_public_policy", Expr::Bool(true))
+                .attr("ignore_public_acls", Expr::Bool(true))
+                .attr("restrict_public_buckets", Expr::Bool(true)),
+        ),
+        on_bucket(
+            "aws_s3_bucket_ownership_controls",
+            Body::new().block(Block::new(
+                "rule",
+                &[],
+                Body::new().attr("object_ownership", Expr::str("BucketOwnerEnforced")),
+            )),
+        ),
+        on_bucket(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            Body::new().block(Block::new(
+                "rule",
+                &[],
+                Body::new()
+                    .attr("bucket_key_enabled", Expr::Bool(true))
+                    .block(Block::new(
+                        "apply_server_side_encryption_by_default",
+                        &[],
+                        Body::new()
+                            .attr("sse_algorithm", Expr::str("aws:kms"))
+                            .attr("kms_master_key_id", Expr::raw("aws_kms_key.this.arn")),
+                    )),
+            )),
+        ),
+        on_bucket(
+            "aws_s3_bucket_versioning",
+            Body::new().block(Block::new(
+                "versioning_configuration",
+                &[],
+                Body::new().attr("status", Expr::str(versioning)),
+            )),
+        ),
+        on_bucket("aws_s3_bucket_lifecycle_configuration", lifecycle),
+        on_bucket("aws_s3_bucket_policy", Body::new().attr("policy", tls_only)),
+    ];
+    Provisioned {
+        blocks,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+fn queue(instance: &Instance<'_>) -> Provisioned {
+    let label = instance.name.as_str();
+    let dlq = format!("{label}_dlq");
+    let fifo = param_bool(instance, "fifo", false);
+    let common = |body: Body| {
+        let body = body
+            .attr("fifo_queue", Expr::Bool(fifo))
+            .attr("kms_master_key_id", Expr::raw("aws_kms_key.this.arn"))
+            .attr("kms_data_key_reuse_period_seconds", Expr::Int(300));
+        if fifo {
+            body.attr("content_based_deduplication", Expr::Bool(true))
+        } else {
+            body
+        }
+    };
+    let blocks = vec![
+        Block::new(
+            "resource",
+            &["aws_sqs_queue", &dlq],
+            common(
+                Body::new()
+                    .attr("name", Expr::str(queue_name(instance, true)))
+                    .attr("message_retention_seconds", Expr::Int(1_209_600)),
+            ),
+        ),
+        Block::new(
+            "resource",
+            &["aws_sqs_queue", label],
+            common(
+                Body::new()
+                    .attr("name", Expr::str(queue_name(instance, false)))
+                    .attr(
+                        "visibility_timeout_seconds",
+                        Expr::Int(param_int(instance, "visibilityTimeoutSeconds", 30)),
+                    )
+                    .attr(
+                        "message_retention_seconds",
+                        Expr::Int(param_int(instance, "retentionSeconds", 345_600)),
+                    )
+                    .attr(
+                        "redrive_policy",
+                        Expr::call(
+                            "jsonencode",
+                            vec![Expr::object([
+                                (
+                                    "deadLetterTargetArn",
+                                    reference("aws_sqs_queue", &dlq, "arn"),
+                                ),
+                                (
+                                    "maxReceiveCount",
+                                    Expr::Int(param_int(instance, "maxReceives", 5)),
+                                ),
+                            ])],
+                        ),
+                    ),
+            ),
+        ),
+    ];
+    Provisioned {
+        blocks,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+fn kafka_topic(instance: &Instance<'_>) -> Provisioned {
+    let env = instance.environment;
+    let retention_ms = param_int(instance, "retentionHours", 168) * 3_600_000;
+    let replication = param_int(instance, "replicationFactor", 3);
+    let topic = Block::new(
+        "resource",
+        &["kafka_topic", &instance.name],
+        Body::new()
+            .attr("name", Expr::str(topic_name(instance)))
+            .attr(
+                "partitions",
+                Expr::Int(param_int(instance, "partitions", 3)),
+            )
+            .attr("replication_factor", Expr::Int(replication))
+            .attr(
+                "config",
+                Expr::object([
+                    (
+                        "cleanup.policy",
+                        Expr::str(param_str(instance, "cleanupPolicy", "delete")),
+                    ),
+                    ("retention.ms", Expr::str(retention_ms.to_string())),
+                    (
+                        "min.insync.replicas",
+                        Expr::str((replication - 1).max(1).to_string()),
+                    ),
+                ]),
+            ),
+    );
+    let provider = Body::new()
+        .attr(
+            "bootstrap_servers",
+            Expr::strs(env.kafka_bootstrap_servers.clone()),
+        )
+        .attr("tls_enabled", Expr::Bool(true))
+        .attr("sasl_mechanism", Expr::str("aws-iam"))
+        .attr("sasl_aws_region", Expr::str(&env.region));
+    Provisioned {
+        blocks: vec![topic],
+        providers: vec![("kafka", "Mongey/kafka", "~> 0.8", provider)],
+        ..Provisioned::default()
+    }
+}
+
+fn dns(instance: &Instance<'_>) -> Provisioned {
+    let target = instance
+        .environment
+        .ingress_hostname
+        .clone()
+        .unwrap_or_default();
+    let record = Block::new(
+        "resource",
+        &["aws_route53_record", &instance.name],
+        Body::new()
+            .attr("zone_id", Expr::raw("data.aws_route53_zone.this.zone_id"))
+            .attr("name", Expr::str(dns_host(instance)))
+            .attr("type", Expr::str("CNAME"))
+            .attr("ttl", Expr::Int(300))
+            .attr("records", Expr::strs([target])),
+    );
+    Provisioned {
+        blocks: vec![record],
+        route53_zone: true,
+        ..Provisioned::default()
+    }
+}
+
+/// What the service's role may do with one of its resources: IAM policy statements.
+pub(super) fn permissions(instance: &Instance<'_>) -> Vec<Json> {
+    let region = region(instance);
+    let account = account(instance);
+    let kms_via = |service: &str| {
+        json!({
+            "sid": "UseKmsVia",
+            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "resources": [format!("arn:aws:kms:{region}:{account}:key/*")],
+            "condition": { "test": "StringEquals", "variable": "kms:ViaService", "values": [format!("{service}.{region}.amazonaws.com")] },
+        })
+    };
+    let sid = names::camel(&instance.name);
+    match instance.kind.name {
+        "bucket" => {
+            let bucket = bucket_name(instance);
+            vec![
+                json!({
+                    "sid": format!("{sid}List"),
+                    "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "resources": [format!("arn:aws:s3:::{bucket}")],
+                }),
+                json!({
+                    "sid": format!("{sid}Objects"),
+                    "actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "resources": [format!("arn:aws:s3:::{bucket}/*")],
+                }),
+                with_sid(kms_via("s3"), &format!("{sid}Kms")),
+            ]
+        }
+        "queue" => {
+            let arn = |dead_letter| {
+                format!(
+                    "arn:aws:sqs:{region}:{account}:{}",
+                    queue_name(instance, dead_letter)
+                )
+            };
+            vec![
+                json!({
+                    "sid": format!("{sid}Messages"),
+                    "actions": [
+                        "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                    ],
+                    "resources": [arn(false), arn(true)],
+                }),
+                with_sid(kms_via("sqs"), &format!("{sid}Kms")),
+            ]
+        }
+        "redis" => vec![json!({
+            "sid": format!("{sid}Connect"),
+            "actions": ["elasticache:Connect"],
+            "resources": [
+                format!("arn:aws:elasticache:{region}:{account}:replicationgroup:{}", aws_id(instance, "", 40)),
+                format!("arn:aws:elasticache:{region}:{account}:user:{}", redis_user(instance)),
+            ],
+        })],
+        "kafka-topic" => {
+            let topic = topic_name(instance);
+            vec![
+                json!({
+                    "sid": format!("{sid}Cluster"),
+                    "actions": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+                    "resources": [format!("arn:aws:kafka:{region}:{account}:cluster/*/*")],
+                }),
+                json!({
+                    "sid": format!("{sid}Topic"),
+                    "actions": ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData"],
+                    "resources": [format!("arn:aws:kafka:{region}:{account}:topic/*/*/{topic}")],
+                }),
+                json!({
+                    "sid": format!("{sid}Group"),
+                    "actions": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
+                    "resources": [format!("arn:aws:kafka:{region}:{account}:group/*/*/{}*", instance.service)],
+                }),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn with_sid(mut statement: Json, sid: &str) -> Json {
+    statement["sid"] = json!(sid);
+    statement
+}

@@ -1,0 +1,76 @@
+resource "aws_s3_bucket" "images" {
+  bucket = "100000000002-dev-catalog-api-images"
+  #checkov:skip=CKV_AWS_18:access logging is the platform's choice (CloudTrail data events or a log bucket), not each bucket's
+  #checkov:skip=CKV_AWS_144:cross-region replication is a disaster-recovery decision made per bucket, not a default
+  #checkov:skip=CKV2_AWS_62:event notifications are wired by the services that need them
+}
+
+resource "aws_s3_bucket_public_access_block" "images" {
+  bucket                  = aws_s3_bucket.images.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "images" {
+  bucket = aws_s3_bucket.images.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+  rule {
+    bucket_key_enabled = true
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_versioning" "images" {
+  bucket = aws_s3_bucket.images.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "images" {
+  bucket = aws_s3_bucket.images.id
+  policy = jsonencode({
+    Statement = [
+      {
+        Action = "s3:*"
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+        Effect    = "Deny"
+        Principal = "*"
+        Resource  = ["arn:aws:s3:::100000000002-dev-catalog-api-images", "arn:aws:s3:::100000000002-dev-catalog-api-images/*"]
+        Sid       = "DenyInsecureTransport"
+      },
+    ]
+    Version = "2012-10-17"
+  })
+}

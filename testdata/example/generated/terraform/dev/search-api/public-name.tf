@@ -1,0 +1,7 @@
+resource "aws_route53_record" "public-name" {
+  zone_id = data.aws_route53_zone.this.zone_id
+  name    = "search.dev.acme.example"
+  type    = "CNAME"
+  ttl     = 300
+  records = ["ingress.dev.acme.example"]
+}
