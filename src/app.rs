@@ -160,23 +160,26 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             names.join(", ")
         )));
     }
-    let tree = crate::render::render(config, &checked.catalog);
+    let (tree, render_findings) =
+        crate::render::render(config, &checked.catalog, &checked.platform);
     let output_dir = root.join(&config.output);
     let env = options.env.clone();
     let in_scope = move |path: &str| scope(path, env.as_deref());
     let plan = plan::plan(&output_dir, &tree.files, &in_scope, options.force)
         .map_err(|e| Error::io(&output_dir, e))?;
     let mut findings = std::mem::take(&mut checked.findings);
+    findings.extend(render_findings);
     findings.extend(
         plan.conflicts
             .iter()
             .map(|c| conflict_finding(&config.output, c)),
     );
+    crate::finding::sort(&mut findings);
     let output = report::render(options.format, &findings, &checked.stats, options.style);
     let mut stdout = output.stdout;
     let mut stderr = output.stderr;
     if code(&findings) != 0 {
-        stderr.push_str("paved: nothing written; resolve the conflicts first\n");
+        stderr.push_str("paved: nothing written; fix the findings first\n");
         return Ok(Outcome {
             stdout,
             stderr,

@@ -11,6 +11,7 @@ use crate::discover::{self, Candidate};
 use crate::error::Error;
 use crate::finding::{self, Finding, Severity};
 use crate::intent::{self, API_GROUP};
+use crate::platform::Platform;
 use crate::resolve::{self, Catalog};
 use crate::schema::Schemas;
 use crate::source::SourceFile;
@@ -20,6 +21,7 @@ use crate::yaml;
 #[derive(Debug)]
 pub struct Outcome {
     pub config: Config,
+    pub platform: Platform,
     pub catalog: Catalog,
     /// Sorted by file and position.
     pub findings: Vec<Finding>,
@@ -49,12 +51,15 @@ pub fn run(root: &Path) -> Result<Outcome, Error> {
         finding::sort(&mut findings);
         return Ok(Outcome {
             config,
+            platform: crate::platform::empty(),
             catalog: Catalog::default(),
             findings,
             config_invalid: true,
             stats: Stats::default(),
         });
     }
+    let (platform, platform_findings) = crate::platform::load(root, &schemas, config.limits.yaml);
+    findings.extend(platform_findings);
     let candidates = discover::candidates(root, &config.output)
         .map_err(|e| Error::Usage(format!("cannot walk {}: {e}", root.display())))?;
     let files: Vec<FileOutcome> = candidates
@@ -74,10 +79,11 @@ pub fn run(root: &Path) -> Result<Outcome, Error> {
         }
         intents.extend(file.intents);
     }
-    let catalog = resolve::resolve(&config, intents, &schemas, &mut findings);
+    let catalog = resolve::resolve(&config, &platform, intents, &schemas, &mut findings);
     finding::sort(&mut findings);
     Ok(Outcome {
         config,
+        platform,
         catalog,
         findings,
         config_invalid: false,

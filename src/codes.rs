@@ -216,6 +216,14 @@ codes! {
         summary: "Autoscaling `min` is greater than `max`.",
         explanation: "The HorizontalPodAutoscaler needs `min <= max`, in the base spec and in every environment once overrides are applied.",
         fix: "Lower `min` or raise `max`.";
+    TemplateError = "template-error", Error, "platform",
+        summary: "A platform template failed to load or render.",
+        explanation: "Templates in `platform/` are minijinja templates run in strict mode: a typo in a variable name is an error, not an empty string. The finding points at the template's line and names the service and environment it was rendered for.",
+        fix: "Fix the template at the line shown; `paved explain` lists the variables templates receive in the README's extension guide.";
+    PatchFailed = "patch-failed", Error, "platform",
+        summary: "A platform patch could not be applied to a generated object.",
+        explanation: "JSON patch operations fail when their path does not exist in the object (for `remove`, `replace`, `move`, `copy`) or a `test` does not hold. The finding names the object.",
+        fix: "Narrow the patch's `target`, or fix the operation's path.";
     GeneratedFileEdited = "generated-file-edited", Error, "output",
         summary: "A generated file was edited by hand.",
         explanation: "paved records the hash of every file it writes. This one changed since, so rewriting or deleting it would lose the edit. Generated files are the output of the intents: a change made here is undone by the next render, or it silently drifts from what the intent says.",

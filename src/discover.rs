@@ -2,15 +2,15 @@
 //!
 //! Every `*.yaml` / `*.yml` file of the repository is a candidate, except what
 //! `.gitignore`, `.ignore` or `.pavedignore` exclude, hidden folders, the output
-//! folder, paved.yaml, and the platform's templates and provisioners (which are not
-//! intents).
+//! folder, paved.yaml, and the platform's extensions in `platform/`.
 
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 
-/// Folders under the repository root that never hold intents.
-const NOT_INTENTS: &[&str] = &["platform/templates", "platform/provisioners"];
+/// Folders under the repository root that never hold intents: the platform's
+/// extensions are read by their own loader.
+const NOT_INTENTS: &[&str] = &[crate::platform::DIR];
 
 /// A YAML file found in the repository.
 #[derive(Debug, Clone, PartialEq, Eq)]

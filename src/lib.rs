@@ -16,6 +16,7 @@ pub mod intent;
 pub mod output;
 pub mod placeholder;
 pub mod plan;
+pub mod platform;
 pub mod render;
 pub mod report;
 pub mod resolve;

@@ -12,7 +12,8 @@ use crate::config::{Config, Environment};
 use crate::finding::{Finding, did_you_mean, list, list_or};
 use crate::intent::{self, Intent, Kind, Origin, PortRef, Service, ServiceSpec, Team};
 use crate::placeholder::{self, Part};
-use crate::resource_types;
+use crate::platform::Platform;
+use crate::resource_types::{self, Registry, TypeRef};
 use crate::schema::{self, Schemas, escape_pointer};
 use crate::source::Location;
 
@@ -60,6 +61,7 @@ pub const OVERRIDABLE: &[&str] = &[
 /// Build the catalog from loaded intents, reporting every cross-reference problem.
 pub fn resolve(
     config: &Config,
+    platform: &Platform,
     loaded: Vec<intent::Loaded>,
     schemas: &Schemas,
     findings: &mut Vec<Finding>,
@@ -138,6 +140,8 @@ pub fn resolve(
     for (service, origin, overridable) in services {
         let checker = Checker {
             config,
+            registry: Registry::new(platform),
+            schemas,
             origin: &origin,
             service: &service,
             overridable: &overridable,
@@ -160,9 +164,10 @@ pub fn resolve(
         );
     }
     // Reported once, at the first service that needs an account.
-    if let Some(location) = missing_account.values().min_by(|a, b| {
-        (&a.file.path, a.span.start).cmp(&(&b.file.path, b.span.start))
-    }) {
+    if let Some(location) = missing_account
+        .values()
+        .min_by(|a, b| (&a.file.path, a.span.start).cmp(&(&b.file.path, b.span.start)))
+    {
         let environments: Vec<&str> = config
             .environments
             .iter()
@@ -262,6 +267,8 @@ impl<'a> Places<'a> {
 
 struct Checker<'a> {
     config: &'a Config,
+    registry: Registry<'a>,
+    schemas: &'a Schemas,
     origin: &'a Origin,
     service: &'a Service,
     /// The base JSON of the fields overrides change.
@@ -344,19 +351,37 @@ impl Checker<'_> {
             );
         }
         for (name, resource) in spec.resources.iter() {
-            if resource_types::find(&resource.kind).is_none() {
-                let types: Vec<&str> = resource_types::BUILT_IN.iter().map(|t| t.name).collect();
-                let finding = places.finding(
-                    Code::UnknownResourceType,
-                    &format!("/resources/{}/type", escape_pointer(name)),
-                    format!("no provisioner for resource type `{}`", resource.kind),
-                );
-                findings.push(unknown(
-                    finding,
-                    &resource.kind,
-                    types.iter().copied(),
-                    &format!("built-in types: {}", list(&types)),
-                ));
+            match self.registry.find(&resource.kind) {
+                None => {
+                    let types = self.registry.names();
+                    let finding = places.finding(
+                        Code::UnknownResourceType,
+                        &format!("/resources/{}/type", escape_pointer(name)),
+                        format!("no provisioner for resource type `{}`", resource.kind),
+                    );
+                    findings.push(unknown(
+                        finding,
+                        &resource.kind,
+                        types.iter().copied(),
+                        &format!("resource types: {}", list(&types)),
+                    ));
+                }
+                // A type the platform adds checks its params against its own schema;
+                // a built-in type it replaces keeps the built-in schema.
+                Some(TypeRef::Custom(provisioner))
+                    if resource_types::find(&resource.kind).is_none() =>
+                {
+                    if let Some(validator) = &provisioner.params {
+                        let prefix = format!("/resources/{}/params", escape_pointer(name));
+                        findings.extend(self.schemas.check_with(
+                            validator,
+                            &resource.params,
+                            self.origin,
+                            &|p| places.pointer(&format!("{prefix}{p}")),
+                        ));
+                    }
+                }
+                Some(_) => {}
             }
         }
         self.placeholders(spec, places, findings);
@@ -554,16 +579,16 @@ impl Checker<'_> {
                         help,
                     ));
                 };
-                let Some(kind) = resource_types::find(&resource.kind) else {
+                let Some(kind) = self.registry.find(&resource.kind) else {
                     // The unknown type is reported on the resource itself.
                     return Ok(());
                 };
                 if let [output] = &rest[1..]
-                    && kind.output(output).is_some()
+                    && kind.has_output(output)
                 {
                     return Ok(());
                 }
-                let outputs: Vec<&str> = kind.outputs.iter().map(|o| o.name).collect();
+                let outputs = kind.output_names();
                 match &rest[1..] {
                     [output] => Err((
                         format!(
@@ -611,9 +636,10 @@ impl Checker<'_> {
                     .iter()
                     .map(|e| e.name.as_str())
                     .collect();
-                let location = self
-                    .origin
-                    .key(&format!("/spec/environments/{}", escape_pointer(environment)));
+                let location = self.origin.key(&format!(
+                    "/spec/environments/{}",
+                    escape_pointer(environment)
+                ));
                 let finding = Finding::at(
                     Code::UnknownEnvironment,
                     location,
@@ -680,16 +706,16 @@ impl Checker<'_> {
     ) -> bool {
         let mut needs_account = false;
         for (name, resource) in spec.resources.iter() {
-            let Some(kind) = resource_types::find(&resource.kind) else {
+            let Some(kind) = self.registry.find(&resource.kind) else {
                 continue;
             };
             let pointer = format!("/resources/{}", escape_pointer(name));
             if let Some(class) = &resource.class
-                && kind.class(class).is_none()
+                && !kind.has_class(class)
             {
-                let classes: Vec<&str> = kind.classes.iter().map(|c| c.name).collect();
+                let classes = kind.class_names();
                 let help = if classes.is_empty() {
-                    format!("{} resources have no classes: remove `class`", kind.name)
+                    format!("{} resources have no classes: remove `class`", kind.name())
                 } else {
                     format!("use {}", crate::finding::list_or(&classes))
                 };
@@ -698,12 +724,16 @@ impl Checker<'_> {
                         .finding(
                             Code::UnknownResourceClass,
                             &format!("{pointer}/class"),
-                            format!("a {} resource has no class `{class}`", kind.name),
+                            format!("a {} resource has no class `{class}`", kind.name()),
                         )
                         .help(help),
                 );
             }
-            let missing = match kind.name {
+            let built_in = match kind {
+                TypeRef::BuiltIn(t) => t.name,
+                TypeRef::Custom(_) => "",
+            };
+            let missing = match built_in {
                 "dns" if environment.domain.is_none() => Some("domain"),
                 "dns" if environment.ingress_hostname.is_none() => Some("ingressHostname"),
                 "kafka-topic" if environment.kafka_bootstrap_servers.is_empty() => {
@@ -717,10 +747,10 @@ impl Checker<'_> {
                     places,
                     &format!("{pointer}/type"),
                     setting,
-                    kind.name,
+                    kind.name(),
                 ));
             }
-            needs_account |= kind.name != "route";
+            needs_account |= kind.name() != "route";
         }
         needs_account && environment.account.is_none()
     }
@@ -738,7 +768,9 @@ impl Checker<'_> {
         Finding::at(
             Code::MissingPlatformSetting,
             location,
-            format!("{what} resources in `{env}` need `environments.{env}.{setting}` in paved.yaml"),
+            format!(
+                "{what} resources in `{env}` need `environments.{env}.{setting}` in paved.yaml"
+            ),
         )
         .help(format!("set `environments.{env}.{setting}` in paved.yaml"))
     }

@@ -184,3 +184,73 @@ impl ResourceType {
         self.classes.iter().find(|c| c.name == name)
     }
 }
+
+/// A resource type as a repository sees it: built in, or defined by the platform
+/// (which may replace a built-in one).
+#[derive(Clone, Copy)]
+pub enum TypeRef<'a> {
+    BuiltIn(&'static ResourceType),
+    Custom(&'a crate::platform::Provisioner),
+}
+
+impl<'a> TypeRef<'a> {
+    pub fn name(&self) -> &'a str {
+        match self {
+            TypeRef::BuiltIn(t) => t.name,
+            TypeRef::Custom(p) => &p.name,
+        }
+    }
+
+    pub fn output_names(&self) -> Vec<&'a str> {
+        match self {
+            TypeRef::BuiltIn(t) => t.outputs.iter().map(|o| o.name).collect(),
+            TypeRef::Custom(p) => p.outputs.keys().map(String::as_str).collect(),
+        }
+    }
+
+    pub fn has_output(&self, name: &str) -> bool {
+        match self {
+            TypeRef::BuiltIn(t) => t.output(name).is_some(),
+            TypeRef::Custom(p) => p.outputs.contains_key(name),
+        }
+    }
+
+    pub fn class_names(&self) -> Vec<&'a str> {
+        match self {
+            TypeRef::BuiltIn(t) => t.classes.iter().map(|c| c.name).collect(),
+            TypeRef::Custom(p) => p.classes.iter().map(String::as_str).collect(),
+        }
+    }
+
+    pub fn has_class(&self, name: &str) -> bool {
+        self.class_names().contains(&name)
+    }
+}
+
+/// The resource types of a repository: the platform's provisioners first, then the
+/// built-in ones.
+#[derive(Clone, Copy)]
+pub struct Registry<'a> {
+    platform: &'a crate::platform::Platform,
+}
+
+impl<'a> Registry<'a> {
+    pub fn new(platform: &'a crate::platform::Platform) -> Self {
+        Self { platform }
+    }
+
+    pub fn find(&self, name: &str) -> Option<TypeRef<'a>> {
+        match self.platform.provisioners.get(name) {
+            Some(provisioner) => Some(TypeRef::Custom(provisioner)),
+            None => find(name).map(TypeRef::BuiltIn),
+        }
+    }
+
+    pub fn names(&self) -> Vec<&'a str> {
+        let mut names: Vec<&str> = BUILT_IN.iter().map(|t| t.name).collect();
+        names.extend(self.platform.provisioners.keys().map(String::as_str));
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}

@@ -25,6 +25,14 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../schemas/config.schema.json"),
     ),
     (
+        "patch.schema.json",
+        include_str!("../schemas/patch.schema.json"),
+    ),
+    (
+        "provisioner.schema.json",
+        include_str!("../schemas/provisioner.schema.json"),
+    ),
+    (
         "service.schema.json",
         include_str!("../schemas/service.schema.json"),
     ),
@@ -42,6 +50,8 @@ pub enum Kind {
     Team,
     /// A Service's `spec` alone: used on the spec an environment's overrides produce.
     ServiceSpec,
+    Provisioner,
+    Patch,
 }
 
 /// The compiled validators.
@@ -51,6 +61,8 @@ pub struct Schemas {
     service: Validator,
     team: Validator,
     service_spec: Validator,
+    provisioner: Validator,
+    patch: Validator,
 }
 
 impl Schemas {
@@ -83,6 +95,8 @@ impl Schemas {
             service: build("service.schema.json")?,
             team: build("team.schema.json")?,
             service_spec: build("service.schema.json#/$defs/spec")?,
+            provisioner: build("provisioner.schema.json")?,
+            patch: build("patch.schema.json")?,
             documents,
         })
     }
@@ -93,6 +107,8 @@ impl Schemas {
             Kind::Service => &self.service,
             Kind::Team => &self.team,
             Kind::ServiceSpec => &self.service_spec,
+            Kind::Provisioner => &self.provisioner,
+            Kind::Patch => &self.patch,
         }
     }
 
@@ -105,7 +121,17 @@ impl Schemas {
         origin: &Origin,
         place: &dyn Fn(&str) -> String,
     ) -> Vec<Finding> {
-        let validator = self.validator(kind);
+        self.check_with(self.validator(kind), instance, origin, place)
+    }
+
+    /// Like [`Schemas::check`], with another validator (a platform's params schema).
+    pub fn check_with(
+        &self,
+        validator: &Validator,
+        instance: &Json,
+        origin: &Origin,
+        place: &dyn Fn(&str) -> String,
+    ) -> Vec<Finding> {
         if validator.is_valid(instance) {
             return Vec::new();
         }
@@ -361,6 +387,35 @@ impl Schemas {
                     )
                     .label("does not match the expected format")
                     .help(rule),
+                ]
+            }
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context }
+                if context.iter().all(|branch| {
+                    branch
+                        .iter()
+                        .all(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
+                }) =>
+            {
+                // Every alternative only lacks a field: say which fields would do.
+                let fields: Vec<String> = context
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| match e.kind() {
+                        ValidationErrorKind::Required { property } => {
+                            property.as_str().map(str::to_string)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                vec![
+                    Finding::new(
+                        Code::MissingField,
+                        file,
+                        at.label,
+                        format!("`{field}` needs {}", list_or(&fields)),
+                    )
+                    .help(format!("add one of {}", list_or(&fields))),
                 ]
             }
             kind => {

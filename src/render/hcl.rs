@@ -250,6 +250,11 @@ fn write_body(out: &mut String, items: &[Item], indent: usize) {
     }
 }
 
+/// An expression on its own, as it would follow `key = ` at the top level.
+pub fn expression(value: &Expr) -> String {
+    expr(value, 0)
+}
+
 /// An expression's text; multi-line expressions continue at `indent`.
 fn expr(value: &Expr, indent: usize) -> String {
     match value {
@@ -343,6 +348,81 @@ pub fn string_literal(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Parse Terraform text (a platform template's output) into blocks, so that it is
+/// written in the canonical layout like the rest. Comments are not kept.
+pub fn from_hcl(text: &str) -> Result<Vec<Block>, String> {
+    let body = ::hcl::parse(text).map_err(|e| e.to_string())?;
+    body.into_inner()
+        .into_iter()
+        .map(|structure| match structure {
+            ::hcl::Structure::Block(block) => Ok(convert_block(block)),
+            ::hcl::Structure::Attribute(attribute) => Err(format!(
+                "attribute `{}` outside a block",
+                attribute.key.as_str()
+            )),
+        })
+        .collect()
+}
+
+fn convert_block(block: ::hcl::Block) -> Block {
+    Block {
+        kind: block.identifier.to_string(),
+        labels: block
+            .labels
+            .into_iter()
+            .map(|label| match label {
+                ::hcl::BlockLabel::String(s) => s,
+                ::hcl::BlockLabel::Identifier(i) => i.to_string(),
+            })
+            .collect(),
+        body: Body {
+            items: block
+                .body
+                .into_inner()
+                .into_iter()
+                .map(|structure| match structure {
+                    ::hcl::Structure::Attribute(a) => {
+                        Item::Attr(a.key.to_string(), convert_expression(a.expr))
+                    }
+                    ::hcl::Structure::Block(b) => Item::Block(convert_block(b)),
+                })
+                .collect(),
+        },
+    }
+}
+
+fn convert_expression(expression: ::hcl::Expression) -> Expr {
+    use ::hcl::Expression as E;
+    match expression {
+        E::Null => Expr::Null,
+        E::Bool(b) => Expr::Bool(b),
+        E::Number(n) => n
+            .as_i64()
+            .map(Expr::Int)
+            .unwrap_or_else(|| Expr::Float(n.as_f64().unwrap_or_default())),
+        E::String(s) => Expr::Str(s),
+        E::Array(items) => Expr::List(items.into_iter().map(convert_expression).collect()),
+        E::Object(entries) => Expr::Object(
+            entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let key = match key {
+                        ::hcl::ObjectKey::Identifier(i) => i.to_string(),
+                        ::hcl::ObjectKey::Expression(E::String(s)) => s,
+                        other => ::hcl::format::to_string(&other).unwrap_or_default(),
+                    };
+                    (key, convert_expression(value))
+                })
+                .collect(),
+        ),
+        E::FuncCall(call) if !call.expand_final && call.name.namespace.is_empty() => Expr::Call(
+            call.name.name.to_string(),
+            call.args.into_iter().map(convert_expression).collect(),
+        ),
+        other => Expr::Raw(::hcl::format::to_string(&other).unwrap_or_default()),
+    }
 }
 
 /// A name usable as a Terraform resource label: letters, digits, `_` and `-`,

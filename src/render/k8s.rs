@@ -7,6 +7,8 @@ use crate::config::{ArgoCd, Config, Environment, IngressKind};
 use crate::intent::{PortRef, Probe, ProbeType, Visibility};
 
 use super::{EnvValue, Piece, Tree, Unit, names};
+use crate::codes::Code;
+use crate::finding::Finding;
 
 /// Secret (and ExternalSecret) holding values built from resource outputs.
 fn resources_secret(unit: &Unit<'_>) -> String {
@@ -35,8 +37,109 @@ fn metadata(unit: &Unit<'_>, name: &str) -> Json {
     })
 }
 
-pub(super) fn render(unit: &Unit<'_>, tree: &mut Tree) {
+pub(super) fn render(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Vec<Finding>) {
     let dir = folder(unit);
+    render_built_in(unit, tree, &dir);
+    platform_templates(unit, tree, &dir, findings);
+}
+
+/// The platform's Kubernetes templates: each renders one file in the service's folder,
+/// replacing the built-in file of the same name; a template that renders nothing
+/// removes it.
+fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mut Vec<Finding>) {
+    if unit.platform.kubernetes.is_empty() {
+        return;
+    }
+    let context = template_context(unit);
+    let what = format!("service `{}` in `{}`", unit.name(), unit.env.name);
+    for (output, file) in &unit.platform.kubernetes {
+        let text = match unit.platform.render(&file.path, &context, &what) {
+            Ok(text) => text,
+            Err(finding) => {
+                findings.push(*finding);
+                continue;
+            }
+        };
+        let rendered = crate::source::SourceFile::new(format!("{}: {output}", file.path), text);
+        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::default());
+        if let Some(problem) = loaded.problems.first() {
+            findings.push(Finding::new(
+                Code::TemplateError,
+                file,
+                file.start(),
+                format!(
+                    "the YAML rendered for {what} is not valid at its line {}: {}",
+                    problem.span.line, problem.message
+                ),
+            ));
+            continue;
+        }
+        let documents: Vec<Json> = loaded
+            .documents
+            .iter()
+            .filter(|d| d.value != crate::yaml::Value::Null)
+            .map(crate::yaml::Node::to_json)
+            .collect();
+        tree.replace_yaml(format!("{dir}/{output}"), documents);
+    }
+}
+
+/// What a platform Kubernetes template knows about the service.
+fn template_context(unit: &Unit<'_>) -> Json {
+    let metadata = &unit.entry.service.metadata;
+    let spec = unit.spec;
+    let env: serde_json::Map<String, Json> = unit
+        .env_values()
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            EnvValue::Text(text) => Some((name, json!(text))),
+            _ => None,
+        })
+        .collect();
+    let resources: serde_json::Map<String, Json> = unit
+        .instances
+        .iter()
+        .map(|i| {
+            let outputs: serde_json::Map<String, Json> = i
+                .kind
+                .output_names()
+                .into_iter()
+                .filter_map(|o| {
+                    super::provision::static_output(i, o).map(|v| (o.to_string(), json!(v)))
+                })
+                .collect();
+            (
+                i.name.clone(),
+                json!({ "type": i.kind.name(), "outputs": outputs }),
+            )
+        })
+        .collect();
+    json!({
+        "service": {
+            "name": unit.name(),
+            "team": unit.team(),
+            "namespace": unit.team(),
+            "system": metadata.system,
+            "tier": metadata.tier,
+            "description": metadata.description,
+            "annotations": metadata.annotations,
+            "type": format!("{:?}", spec.kind).to_lowercase(),
+            "image": spec.image,
+            "replicas": unit.replicas(),
+            "minReplicas": unit.min_replicas(),
+            "size": spec.size.clone().unwrap_or_else(|| unit.config.default_size.clone()),
+            "ports": spec.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "protocol": p.protocol })).collect::<Vec<_>>(),
+            "dependencies": *spec.dependencies,
+            "env": env,
+            "labels": unit.labels(),
+            "selector": unit.selector(),
+        },
+        "environment": super::environment_context(unit.env),
+        "resources": resources,
+    })
+}
+
+fn render_built_in(unit: &Unit<'_>, tree: &mut Tree, dir: &str) {
     let composed = composed_values(unit);
     tree.yaml(format!("{dir}/serviceaccount.yaml"), &service_account(unit));
     tree.yaml(
@@ -599,7 +702,7 @@ pub(super) fn routes<'u>(unit: &'u Unit<'_>) -> Vec<Route<'u>> {
             tls: expose.tls,
         });
     }
-    for instance in unit.instances.iter().filter(|i| i.kind.name == "route") {
+    for instance in unit.instances.iter().filter(|i| i.kind.name() == "route") {
         let param = |key: &str| instance.params.get(key);
         let port = param("port")
             .and_then(|p| serde_json::from_value::<PortRef>(p.clone()).ok())

@@ -19,27 +19,39 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+use crate::codes::Code;
 use crate::config::{Config, Environment};
+use crate::finding::Finding;
 use crate::intent::{ServiceSpec, ServiceType};
 use crate::placeholder::{self, Part};
+use crate::platform::Platform;
 use crate::resolve::{Catalog, ServiceEntry};
-use crate::resource_types::{self, ResourceType};
+use crate::resource_types::{Registry, TypeRef};
 
 /// Generated files by path relative to the output folder, `/`-separated.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Tree {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// YAML files as objects until the platform's patches have been applied.
+    documents: BTreeMap<String, Vec<Json>>,
 }
 
 impl Tree {
     fn yaml(&mut self, path: String, value: &Json) {
-        self.files
-            .insert(path, yaml_out::to_string(value).into_bytes());
+        self.documents.insert(path, vec![value.clone()]);
     }
 
     fn yaml_documents(&mut self, path: String, values: &[Json]) {
-        self.files
-            .insert(path, yaml_out::documents(values).into_bytes());
+        self.documents.insert(path, values.to_vec());
+    }
+
+    /// Set a YAML file's documents; none removes the file.
+    fn replace_yaml(&mut self, path: String, values: Vec<Json>) {
+        if values.is_empty() {
+            self.documents.remove(&path);
+        } else {
+            self.documents.insert(path, values);
+        }
     }
 
     fn json(&mut self, path: String, value: &Json) {
@@ -51,11 +63,48 @@ impl Tree {
     fn text(&mut self, path: String, text: String) {
         self.files.insert(path, text.into_bytes());
     }
+
+    /// Apply the platform's patches to every YAML object, then write them out.
+    fn finish(mut self, platform: &Platform, findings: &mut Vec<Finding>) -> Self {
+        for patch in &platform.patches {
+            for (path, documents) in &mut self.documents {
+                for document in documents.iter_mut().filter(|d| patch.target.matches(d)) {
+                    if let Some(merge) = &patch.merge {
+                        json_patch::merge(document, merge);
+                    }
+                    if let Some(operations) = &patch.operations
+                        && let Err(e) = json_patch::patch(document, operations)
+                    {
+                        findings.push(
+                            patch
+                                .origin
+                                .finding(
+                                    Code::PatchFailed,
+                                    &format!("/spec/operations/{}", e.operation),
+                                    format!(
+                                        "patch `{}` cannot be applied to {path}: {}",
+                                        patch.name, e.kind
+                                    ),
+                                )
+                                .label("this operation failed"),
+                        );
+                    }
+                }
+            }
+        }
+        for (path, documents) in std::mem::take(&mut self.documents) {
+            self.files
+                .insert(path, yaml_out::documents(&documents).into_bytes());
+        }
+        self
+    }
 }
 
 /// Render every service in every environment it is deployed to, and the catalog.
-pub fn render(config: &Config, catalog: &Catalog) -> Tree {
+/// Template and patch errors of the platform's extensions are findings.
+pub fn render(config: &Config, catalog: &Catalog, platform: &Platform) -> (Tree, Vec<Finding>) {
     let mut tree = Tree::default();
+    let mut findings = Vec::new();
     let dependents = dependents(catalog);
     for environment in &config.environments {
         let mut teams = std::collections::BTreeSet::new();
@@ -77,11 +126,13 @@ pub fn render(config: &Config, catalog: &Catalog) -> Tree {
                     .get(entry.service.metadata.name.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or_default(),
+                platform,
+                &mut findings,
             );
             teams.insert(unit.team());
-            k8s::render(&unit, &mut tree);
+            k8s::render(&unit, &mut tree, &mut findings);
             observability::alerts(&unit, &mut tree);
-            terraform::service_module(&unit, &mut tree);
+            terraform::service_module(&unit, &mut tree, &mut findings);
             for instance in &unit.instances {
                 if let Some(id) = &instance.shared_id {
                     shared.entry(id.clone()).or_insert_with(|| instance.clone());
@@ -98,7 +149,7 @@ pub fn render(config: &Config, catalog: &Catalog) -> Tree {
             }
         }
         for instance in shared.values() {
-            terraform::shared_module(config, environment, instance, &mut tree);
+            terraform::shared_module(config, environment, instance, &mut tree, &mut findings);
         }
     }
     for entry in catalog.services.values() {
@@ -108,7 +159,7 @@ pub fn render(config: &Config, catalog: &Catalog) -> Tree {
     if config.codeowners.enabled {
         codeowners::render(config, catalog, &mut tree);
     }
-    tree
+    (tree.finish(platform, &mut findings), findings)
 }
 
 /// For each service, the services that depend on it.
@@ -135,14 +186,15 @@ pub(crate) struct Unit<'a> {
     /// Services that depend on this one and are deployed in the same environment.
     pub dependents: Vec<&'a ServiceEntry>,
     pub instances: Vec<Instance<'a>>,
+    pub platform: &'a Platform,
 }
 
 /// A resource of a service, resolved for one environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Instance<'a> {
     /// The resource's name in the service.
     pub name: String,
-    pub kind: &'static ResourceType,
+    pub kind: TypeRef<'a>,
     pub class: Option<String>,
     pub params: Json,
     /// Set for shared resources, which get a root module of their own.
@@ -155,6 +207,42 @@ pub(crate) struct Instance<'a> {
     pub secret_path: String,
     pub environment: &'a Environment,
     pub production: bool,
+    pub platform: &'a Platform,
+    /// Outputs of a platform provisioner known at render time.
+    pub custom_outputs: BTreeMap<String, String>,
+}
+
+impl Instance<'_> {
+    /// What a platform template knows about the resource.
+    pub fn context(&self) -> Json {
+        json!({
+            "resource": {
+                "name": self.name,
+                "label": self.name,
+                "type": self.kind.name(),
+                "class": self.class,
+                "id": self.shared_id,
+                "shared": self.shared_id.is_some(),
+                "params": self.params,
+                "physical": self.physical,
+                "secretPath": self.secret_path,
+            },
+            "service": { "name": self.service },
+            "environment": environment_context(self.environment),
+        })
+    }
+}
+
+pub(crate) fn environment_context(env: &Environment) -> Json {
+    json!({
+        "name": env.name,
+        "production": env.production,
+        "region": env.region,
+        "account": env.account,
+        "cluster": env.cluster,
+        "domain": env.domain,
+        "ingressHostname": env.ingress_hostname,
+    })
 }
 
 impl<'a> Unit<'a> {
@@ -164,13 +252,16 @@ impl<'a> Unit<'a> {
         entry: &'a ServiceEntry,
         spec: &'a ServiceSpec,
         dependents: &[&'a ServiceEntry],
+        platform: &'a Platform,
+        findings: &mut Vec<Finding>,
     ) -> Self {
         let name = entry.service.metadata.name.as_str();
+        let registry = Registry::new(platform);
         let instances = spec
             .resources
             .iter()
             .filter_map(|(resource_name, resource)| {
-                let kind = resource_types::find(&resource.kind)?;
+                let kind = registry.find(&resource.kind)?;
                 let (physical, secret_path) = match &resource.id {
                     Some(id) => (
                         names::bounded(&[&env.name, id], 63),
@@ -181,7 +272,7 @@ impl<'a> Unit<'a> {
                         format!("paved/{}/{name}/{resource_name}", env.name),
                     ),
                 };
-                Some(Instance {
+                let mut instance = Instance {
                     name: resource_name.clone(),
                     kind,
                     class: resource.class.clone(),
@@ -192,7 +283,14 @@ impl<'a> Unit<'a> {
                     secret_path,
                     environment: env,
                     production: env.production,
-                })
+                    platform,
+                    custom_outputs: BTreeMap::new(),
+                };
+                if let TypeRef::Custom(provisioner) = kind {
+                    instance.custom_outputs =
+                        provision::custom_outputs(&instance, provisioner, findings);
+                }
+                Some(instance)
             })
             .collect();
         let dependents = dependents
@@ -211,6 +309,7 @@ impl<'a> Unit<'a> {
             spec,
             dependents,
             instances,
+            platform,
         }
     }
 
@@ -229,7 +328,7 @@ impl<'a> Unit<'a> {
 
     /// Whether the service has cloud resources, and so a Terraform module and a role.
     pub fn has_cloud_resources(&self) -> bool {
-        self.instances.iter().any(|i| i.kind.name != "route")
+        self.instances.iter().any(|i| i.kind.name() != "route")
     }
 
     pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {

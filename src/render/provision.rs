@@ -5,8 +5,12 @@
 use serde_json::{Value as Json, json};
 
 use super::Instance;
-use super::hcl::{Block, Body, Expr};
+use super::hcl::{self, Block, Body, Expr};
 use super::names;
+use crate::codes::Code;
+use crate::finding::Finding;
+use crate::platform::Provisioner;
+use crate::resource_types::{Class, TypeRef};
 
 /// What a provisioner contributes to a root module.
 #[derive(Default)]
@@ -73,8 +77,28 @@ fn aws_id(instance: &Instance<'_>, suffix: &str, max: usize) -> String {
     names::bounded(&parts, max)
 }
 
+/// The built-in type's name, or `""` for a platform provisioner.
+fn built_in(instance: &Instance<'_>) -> &'static str {
+    match instance.kind {
+        TypeRef::BuiltIn(t) => t.name,
+        TypeRef::Custom(_) => "",
+    }
+}
+
+/// A class of the built-in type: the asked-for one, else `fallback`.
+fn class(instance: &Instance<'_>, fallback: &str) -> Option<&'static Class> {
+    let TypeRef::BuiltIn(kind) = instance.kind else {
+        return None;
+    };
+    instance
+        .class
+        .as_deref()
+        .and_then(|c| kind.class(c))
+        .or_else(|| kind.class(fallback))
+}
+
 fn sql_engine(instance: &Instance<'_>) -> (&'static str, u16) {
-    match instance.kind.name {
+    match built_in(instance) {
         "mysql" => ("mysql", 3306),
         _ => ("postgres", 5432),
     }
@@ -125,8 +149,11 @@ fn dns_host(instance: &Instance<'_>) -> String {
 
 /// An output's value when it is known without applying anything.
 pub(super) fn static_output(instance: &Instance<'_>, output: &str) -> Option<String> {
+    if let TypeRef::Custom(_) = instance.kind {
+        return instance.custom_outputs.get(output).cloned();
+    }
     let env = instance.environment;
-    let value = match (instance.kind.name, output) {
+    let value = match (built_in(instance), output) {
         ("postgres" | "mysql", "port") => sql_engine(instance).1.to_string(),
         ("postgres" | "mysql", "name" | "database") => database_name(instance),
         ("postgres" | "mysql", "username") => String::from("app"),
@@ -190,8 +217,11 @@ fn skip(body: Body, check: &str, reason: &str) -> Body {
 }
 
 /// The Terraform of a resource in the root module that owns it.
-pub(super) fn terraform(instance: &Instance<'_>) -> Provisioned {
-    match instance.kind.name {
+pub(super) fn terraform(instance: &Instance<'_>, findings: &mut Vec<Finding>) -> Provisioned {
+    if let TypeRef::Custom(provisioner) = instance.kind {
+        return custom(instance, provisioner, findings);
+    }
+    match built_in(instance) {
         "postgres" | "mysql" => sql(instance),
         "redis" => redis(instance),
         "bucket" => bucket(instance),
@@ -271,18 +301,15 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
         "version",
         if engine == "mysql" { "8.4" } else { "16" },
     );
-    let class = instance
-        .class
-        .as_deref()
-        .and_then(|c| instance.kind.class(c))
-        .or_else(|| {
-            instance.kind.class(if instance.production {
-                "medium"
-            } else {
-                "small"
-            })
-        })
-        .map_or("db.t4g.small", |c| c.cloud);
+    let class = class(
+        instance,
+        if instance.production {
+            "medium"
+        } else {
+            "small"
+        },
+    )
+    .map_or("db.t4g.small", |c| c.cloud);
     let high_availability = param_bool(instance, "highAvailability", instance.production);
     let storage = param_int(instance, "storageGb", 20);
     let retention = param_int(
@@ -475,12 +502,7 @@ fn redis(instance: &Instance<'_>) -> Provisioned {
         "redis7"
     };
     let replicas = param_int(instance, "replicas", i64::from(instance.production));
-    let class = instance
-        .class
-        .as_deref()
-        .and_then(|c| instance.kind.class(c))
-        .or_else(|| instance.kind.class("small"))
-        .map_or("cache.t4g.small", |c| c.cloud);
+    let class = class(instance, "small").map_or("cache.t4g.small", |c| c.cloud);
     let group_id = aws_id(instance, "", 40);
     let user = redis_user(instance);
     let default_user = aws_id(instance, "default", 40);
@@ -936,7 +958,10 @@ pub(super) fn permissions(instance: &Instance<'_>) -> Vec<Json> {
         })
     };
     let sid = names::camel(&instance.name);
-    match instance.kind.name {
+    if let TypeRef::Custom(provisioner) = instance.kind {
+        return custom_permissions(instance, provisioner);
+    }
+    match built_in(instance) {
         "bucket" => {
             let bucket = bucket_name(instance);
             vec![
@@ -1007,4 +1032,139 @@ pub(super) fn permissions(instance: &Instance<'_>) -> Vec<Json> {
 fn with_sid(mut statement: Json, sid: &str) -> Json {
     statement["sid"] = json!(sid);
     statement
+}
+
+/// Outputs of a platform provisioner known at render time, from their templates.
+pub(super) fn custom_outputs(
+    instance: &Instance<'_>,
+    provisioner: &Provisioner,
+    findings: &mut Vec<Finding>,
+) -> std::collections::BTreeMap<String, String> {
+    let context = instance.context();
+    let mut values = std::collections::BTreeMap::new();
+    for (name, output) in &provisioner.outputs {
+        let Some(template) = &output.value else {
+            continue;
+        };
+        let at = provisioner.origin.value(&format!(
+            "/outputs/{}/value",
+            crate::schema::escape_pointer(name)
+        ));
+        match instance.platform.render_str(
+            template,
+            &context,
+            &at,
+            &format!("output `{name}` of {}", describe(instance)),
+        ) {
+            Ok(value) => {
+                values.insert(name.clone(), value);
+            }
+            Err(finding) => findings.push(*finding),
+        }
+    }
+    values
+}
+
+fn describe(instance: &Instance<'_>) -> String {
+    format!(
+        "resource `{}` of `{}` in `{}`",
+        instance.name, instance.service, instance.environment.name
+    )
+}
+
+/// A platform provisioner's Terraform: its templates rendered, parsed back and
+/// rewritten canonically, with its declared checkov skips.
+fn custom(
+    instance: &Instance<'_>,
+    provisioner: &Provisioner,
+    findings: &mut Vec<Finding>,
+) -> Provisioned {
+    let context = instance.context();
+    let mut blocks = Vec::new();
+    for template in &provisioner.templates {
+        let text = match instance
+            .platform
+            .render(template, &context, &describe(instance))
+        {
+            Ok(text) => text,
+            Err(finding) => {
+                findings.push(*finding);
+                continue;
+            }
+        };
+        match hcl::from_hcl(&text) {
+            Ok(parsed) => blocks.extend(parsed),
+            Err(e) => {
+                if let Some(file) = instance.platform.source(template) {
+                    findings.push(Finding::new(
+                        Code::TemplateError,
+                        file,
+                        file.start(),
+                        format!(
+                            "the Terraform rendered for {} is not valid HCL: {e}",
+                            describe(instance)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for skip_entry in &provisioner.checkov_skips {
+        let (kind, name) = match skip_entry.block.split_once('.') {
+            Some((kind, name)) => (kind, Some(name)),
+            None => (skip_entry.block.as_str(), None),
+        };
+        for block in &mut blocks {
+            if matches!(block.kind.as_str(), "resource" | "data")
+                && block.labels.first().map(String::as_str) == Some(kind)
+                && name.is_none_or(|n| block.labels.get(1).map(String::as_str) == Some(n))
+            {
+                let comment = hcl::Item::Comment(format!(
+                    "checkov:skip={}:{}",
+                    skip_entry.check, skip_entry.reason
+                ));
+                block.body.items.insert(0, comment);
+            }
+        }
+    }
+    Provisioned {
+        blocks,
+        network: true,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+/// A platform provisioner's permissions, with their strings rendered.
+fn custom_permissions(instance: &Instance<'_>, provisioner: &Provisioner) -> Vec<Json> {
+    let context = instance.context();
+    let render = |text: &str| {
+        instance
+            .platform
+            .render_str(
+                text,
+                &context,
+                &provisioner.origin.value("/permissions"),
+                "a permission",
+            )
+            .unwrap_or_else(|_| text.to_string())
+    };
+    provisioner
+        .permissions
+        .iter()
+        .map(|statement| {
+            let strings = |key: &str| -> Vec<String> {
+                statement[key]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Json::as_str).map(render).collect())
+                    .unwrap_or_default()
+            };
+            let mut out =
+                json!({ "actions": strings("actions"), "resources": strings("resources") });
+            if let Some(sid) = statement.get("sid").and_then(Json::as_str) {
+                out["sid"] = json!(format!("{}{sid}", names::camel(&instance.name)));
+            }
+            out
+        })
+        .collect()
 }

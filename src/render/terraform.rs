@@ -5,6 +5,7 @@
 use serde_json::Value as Json;
 
 use crate::config::{Config, Environment};
+use crate::finding::Finding;
 
 use super::hcl::{self, Block, Body, Expr};
 use super::provision::{self, Provisioned};
@@ -19,7 +20,7 @@ struct Module<'a> {
     tags: Vec<(&'static str, String)>,
 }
 
-pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree) {
+pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Vec<Finding>) {
     if !unit.has_cloud_resources() {
         return;
     }
@@ -38,7 +39,7 @@ pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree) {
         .instances
         .iter()
         .filter(|i| i.shared_id.is_none())
-        .map(|i| (i, provision::terraform(i)))
+        .map(|i| (i, provision::terraform(i, findings)))
         .collect();
     let dir = format!("terraform/{}/{}", unit.env.name, unit.name());
     let mut blocks = common(&module, owned.iter().map(|(_, p)| p));
@@ -59,11 +60,12 @@ pub(super) fn shared_module(
     env: &Environment,
     instance: &Instance<'_>,
     tree: &mut Tree,
+    findings: &mut Vec<Finding>,
 ) {
     let Some(id) = &instance.shared_id else {
         return;
     };
-    let provisioned = provision::terraform(instance);
+    let provisioned = provision::terraform(instance, findings);
     if provisioned.blocks.is_empty() {
         return;
     }

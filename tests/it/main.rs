@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod hostile;
+mod platform;
 mod render;
 mod sarif;
 
