@@ -9,6 +9,7 @@ arguments always give byte-identical files.
 """
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -21,15 +22,21 @@ environments:
   dev:
     cluster: dev-eu-1
     domain: dev.bench.example
+    ingressHostname: ingress.dev.bench.example
+    kafka: {bootstrapServers: ["kafka-1.dev.bench.example:9098"]}
     cloud: {account: "111111111111", region: eu-west-1}
   staging:
     cluster: staging-eu-1
     domain: staging.bench.example
+    ingressHostname: ingress.staging.bench.example
+    kafka: {bootstrapServers: ["kafka-1.staging.bench.example:9098"]}
     cloud: {account: "222222222222", region: eu-west-1}
   prod:
     production: true
     cluster: prod-eu-1
     domain: bench.example
+    ingressHostname: ingress.bench.example
+    kafka: {bootstrapServers: ["kafka-1.bench.example:9098"]}
     cloud: {account: "333333333333", region: eu-west-1}
 registries: [ghcr.io/bench/]
 """
@@ -96,10 +103,12 @@ def service(rng, index, names, teams):
             "    readiness: {path: /ready, port: http}",
         ]
     lines.append(f"  size: {rng.choice(['xsmall', 'small', 'medium', 'large'])}")
+    replicas = None
     if rng.random() < 0.5:
         lines += ["  autoscaling:", "    min: 2", f"    max: {rng.randint(3, 20)}", "    cpu: 70"]
     else:
-        lines.append(f"  replicas: {rng.randint(1, 4)}")
+        replicas = rng.randint(1, 4)
+        lines.append(f"  replicas: {replicas}")
     kinds = rng.sample(sorted(RESOURCES), rng.randint(0, 3))
     env = {"LOG_LEVEL": "info", "SERVICE_NAME": "${metadata.name}"}
     resources = []
@@ -139,13 +148,17 @@ def service(rng, index, names, teams):
     if resources:
         lines.append("  resources:")
         lines.append("".join(resources).rstrip("\n"))
+    digest = hashlib.sha256(name.encode()).hexdigest()
     lines += [
         "  environments:",
         "    dev:",
         "      size: xsmall",
         "    prod:",
         "      size: large",
+        f"      image: ghcr.io/bench/{name}:1.{index % 17}.{index % 5}@sha256:{digest}",
     ]
+    if replicas is not None and replicas < 2:
+        lines.append("      replicas: 2")
     return "\n".join(lines) + "\n"
 
 

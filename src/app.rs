@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::check;
-use crate::cli::{Cli, Color, Command};
+use crate::cli::{Cli, Color, Command, PolicyCommand};
 use crate::codes::{self, Code};
 use crate::error::Error;
 use crate::finding::Severity;
 use crate::plan::{self, Action, Conflict};
 use crate::report::{self, Style};
 use crate::schema;
+use crate::timings::stage;
 
 /// What the process prints and how it exits.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -38,9 +39,13 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
         color,
         width: context.width,
     };
+    let today = cli.today.clone().unwrap_or_else(crate::policy::today);
+    if cli.timings {
+        crate::timings::enable();
+    }
     let result = match cli.command {
         Command::Check { format } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| check(&root, format, style)),
+            .and_then(|root| check(&root, format, style, &today)),
         Command::Render {
             check,
             force,
@@ -55,19 +60,31 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                     env,
                     format,
                     style,
+                    today: today.clone(),
                 },
             )
         }),
-        Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Policy {
+            command: PolicyCommand::Test { builtin },
+        } => repository(cli.repo.as_deref(), &context.cwd).map(|root| policy_test(&root, builtin)),
+        Command::Explain { code, list } => {
+            let root = repository(cli.repo.as_deref(), &context.cwd)
+                .unwrap_or_else(|_| context.cwd.clone());
+            explain(&root, code.as_deref(), list)
+        }
         Command::Schema { name, out } => {
             schema_command(name.as_deref(), out.as_deref(), &context.cwd)
         }
     };
-    result.unwrap_or_else(|error| Outcome {
+    let mut outcome = result.unwrap_or_else(|error| Outcome {
         stdout: String::new(),
         stderr: format!("paved: {error}\n"),
         code: error.exit_code(),
-    })
+    });
+    if cli.timings {
+        outcome.stderr.push_str(&crate::timings::report());
+    }
+    outcome
 }
 
 /// The repository to work on: `--repo`, else the enclosing git work tree, else `cwd`.
@@ -92,8 +109,8 @@ fn repository(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-fn check(root: &Path, format: report::Format, style: Style) -> Result<Outcome, Error> {
-    let outcome = check::run(root)?;
+fn check(root: &Path, format: report::Format, style: Style, today: &str) -> Result<Outcome, Error> {
+    let outcome = check::run(root, today)?;
     let output = report::render(format, &outcome.findings, &outcome.stats, style);
     let code = if outcome.config_invalid {
         2
@@ -122,10 +139,11 @@ struct RenderOptions {
     env: Option<String>,
     format: report::Format,
     style: Style,
+    today: String,
 }
 
 fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
-    let mut checked = check::run(root)?;
+    let mut checked = check::run(root, &options.today)?;
     let code = |findings: &[crate::finding::Finding]| {
         if findings.iter().any(|f| f.severity == Severity::Error) {
             1
@@ -160,15 +178,30 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             names.join(", ")
         )));
     }
-    let (tree, render_findings) =
-        crate::render::render(config, &checked.catalog, &checked.platform);
+    let (tree, render_findings) = stage("render", || {
+        crate::render::render(config, &checked.catalog, &checked.platform)
+    });
     let output_dir = root.join(&config.output);
     let env = options.env.clone();
     let in_scope = move |path: &str| scope(path, env.as_deref());
-    let plan = plan::plan(&output_dir, &tree.files, &in_scope, options.force)
-        .map_err(|e| Error::io(&output_dir, e))?;
+    let plan = stage("compare with the output folder", || {
+        plan::plan(&output_dir, &tree.files, &in_scope, options.force)
+    })
+    .map_err(|e| Error::io(&output_dir, e))?;
     let mut findings = std::mem::take(&mut checked.findings);
     findings.extend(render_findings);
+    let schemas = crate::schema::Schemas::new().map_err(Error::Internal)?;
+    findings.extend(stage("policies on rendered objects", || {
+        crate::policy::objects(
+            root,
+            config,
+            &checked.catalog,
+            &checked.policies,
+            &schemas,
+            &tree,
+            &options.today,
+        )
+    }));
     findings.extend(
         plan.conflicts
             .iter()
@@ -205,7 +238,10 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
                 code: 0,
             });
         }
-        stdout.push_str(&crate::output::diff(&config.output, &plan));
+        // Machine formats own stdout; the diff is for people.
+        if options.format == report::Format::Human {
+            stdout.push_str(&crate::output::diff(&config.output, &plan));
+        }
         stderr.push_str(&format!(
             "paved: {} is out of date ({summary}); run `paved render` and commit the result\n",
             config.output
@@ -216,7 +252,8 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             code: 1,
         });
     }
-    crate::output::apply(&output_dir, &plan).map_err(|e| Error::io(&output_dir, e))?;
+    stage("write", || crate::output::apply(&output_dir, &plan))
+        .map_err(|e| Error::io(&output_dir, e))?;
     stderr.push_str(&format!(
         "paved: rendered into {}: {summary}\n",
         config.output
@@ -278,10 +315,48 @@ fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Findin
     crate::finding::Finding::new(code, &file, file.start(), message)
 }
 
-fn explain(code: Option<&str>, list: bool) -> Result<Outcome, Error> {
+fn policy_test(root: &Path, builtin: bool) -> Outcome {
+    let report = crate::policy::test(root, builtin);
+    let mut stdout = String::new();
+    for (file, test, passed, why) in &report.results {
+        let status = if *passed { "PASS" } else { "FAIL" };
+        stdout.push_str(&format!("{status} {file}: {test}"));
+        if let Some(why) = why {
+            stdout.push_str(&format!(" ({why})"));
+        }
+        stdout.push('\n');
+    }
+    let failed = report.results.iter().filter(|r| !r.2).count();
+    let mut stderr = String::new();
+    for finding in &report.findings {
+        let location = &finding.location;
+        stderr.push_str(&format!(
+            "{}:{}:{}: {}\n",
+            location.file.path, location.span.line, location.span.column, finding.message
+        ));
+    }
+    stderr.push_str(&format!(
+        "paved: {} passed, {failed} failed\n",
+        report.results.len() - failed
+    ));
+    let code = u8::from(failed > 0 || !report.findings.is_empty());
+    Outcome {
+        stdout,
+        stderr,
+        code,
+    }
+}
+
+fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error> {
+    let (policies, _) = crate::policy::load(root);
     if list {
-        let width = codes::ALL.iter().map(|i| i.name.len()).max().unwrap_or(0);
-        let stdout = codes::ALL
+        let width = codes::ALL
+            .iter()
+            .map(|i| i.name.len())
+            .chain(policies.rules().map(|r| r.code.len()))
+            .max()
+            .unwrap_or(0);
+        let mut stdout: String = codes::ALL
             .iter()
             .map(|info| {
                 format!(
@@ -292,14 +367,38 @@ fn explain(code: Option<&str>, list: bool) -> Result<Outcome, Error> {
                 )
             })
             .collect();
+        for rule in policies.rules() {
+            let severity = if rule.severity == "warn" {
+                "warning"
+            } else {
+                "error"
+            };
+            stdout.push_str(&format!(
+                "{:width$}  {severity:7}  {} (policy)\n",
+                rule.code, rule.title
+            ));
+        }
         return Ok(Outcome {
             stdout,
             ..Outcome::default()
         });
     }
     let code = code.unwrap_or_default();
+    if let Some(rule) = policies.rules().find(|r| r.code == code) {
+        return Ok(Outcome {
+            stdout: format!(
+                "{} (policy rule, {}, {})\n\n{}\n\n{}\n\nHow to fix it: {}\n\nA waiver names the rule, a reason and an expiry date; paved.yaml `policies` sets its severity (deny, warn or off).\n",
+                rule.code, rule.severity, rule.file, rule.title, rule.description, rule.fix
+            ),
+            ..Outcome::default()
+        });
+    }
     let Some(info) = codes::ALL.iter().find(|i| i.name == code) else {
-        let suggestion = crate::finding::did_you_mean(code, codes::ALL.iter().map(|i| i.name))
+        let names = codes::ALL
+            .iter()
+            .map(|i| i.name)
+            .chain(policies.rules().map(|r| r.code.as_str()));
+        let suggestion = crate::finding::did_you_mean(code, names)
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         return Err(Error::Usage(format!(

@@ -12,9 +12,11 @@ use crate::error::Error;
 use crate::finding::{self, Finding, Severity};
 use crate::intent::{self, API_GROUP};
 use crate::platform::Platform;
+use crate::policy::{self, Policies};
 use crate::resolve::{self, Catalog};
 use crate::schema::Schemas;
 use crate::source::SourceFile;
+use crate::timings::stage;
 use crate::yaml;
 
 /// Everything a check found out.
@@ -22,6 +24,7 @@ use crate::yaml;
 pub struct Outcome {
     pub config: Config,
     pub platform: Platform,
+    pub policies: Policies,
     pub catalog: Catalog,
     /// Sorted by file and position.
     pub findings: Vec<Finding>,
@@ -41,17 +44,21 @@ pub struct Stats {
 }
 
 /// Check the repository at `root`.
-pub fn run(root: &Path) -> Result<Outcome, Error> {
+/// Check the repository at `root`. `today` (`YYYY-MM-DD`) decides which waivers
+/// have expired; it is the only input that is not a file.
+pub fn run(root: &Path, today: &str) -> Result<Outcome, Error> {
     let schemas = Schemas::new().map_err(Error::Internal)?;
     let loaded =
         config::load(root, &schemas).map_err(|e| Error::io(root.join(config::FILE_NAME), e))?;
     let config = loaded.config;
+    let config_file = loaded.file;
     let mut findings = loaded.findings;
     if findings.iter().any(|f| f.severity == Severity::Error) {
         finding::sort(&mut findings);
         return Ok(Outcome {
             config,
             platform: crate::platform::empty(),
+            policies: Policies::default(),
             catalog: Catalog::default(),
             findings,
             config_invalid: true,
@@ -60,12 +67,16 @@ pub fn run(root: &Path) -> Result<Outcome, Error> {
     }
     let (platform, platform_findings) = crate::platform::load(root, &schemas, config.limits.yaml);
     findings.extend(platform_findings);
-    let candidates = discover::candidates(root, &config.output)
-        .map_err(|e| Error::Usage(format!("cannot walk {}: {e}", root.display())))?;
-    let files: Vec<FileOutcome> = candidates
-        .par_iter()
-        .map(|candidate| check_file(candidate, &config, &schemas))
-        .collect();
+    let candidates = stage("find intent files", || {
+        discover::candidates(root, &config.output)
+    })
+    .map_err(|e| Error::Usage(format!("cannot walk {}: {e}", root.display())))?;
+    let files: Vec<FileOutcome> = stage("read, parse and validate intents", || {
+        candidates
+            .par_iter()
+            .map(|candidate| check_file(candidate, &config, &schemas))
+            .collect()
+    });
     let mut stats = Stats {
         files: candidates.len(),
         ..Stats::default()
@@ -79,11 +90,27 @@ pub fn run(root: &Path) -> Result<Outcome, Error> {
         }
         intents.extend(file.intents);
     }
-    let catalog = resolve::resolve(&config, &platform, intents, &schemas, &mut findings);
+    let catalog = stage("resolve references", || {
+        resolve::resolve(&config, &platform, intents, &schemas, &mut findings)
+    });
+    let (policies, policy_findings) = stage("compile policies", || policy::load(root));
+    findings.extend(policy_findings);
+    findings.extend(stage("policies on intents", || {
+        policy::check(
+            root,
+            &config,
+            config_file.as_ref(),
+            &catalog,
+            &policies,
+            &schemas,
+            today,
+        )
+    }));
     finding::sort(&mut findings);
     Ok(Outcome {
         config,
         platform,
+        policies,
         catalog,
         findings,
         config_invalid: false,

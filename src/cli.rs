@@ -19,6 +19,14 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
+    /// The date waivers expire against, YYYY-MM-DD [default: today, UTC]
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<String>,
+
+    /// Print how long each stage took (wall-clock and CPU time) to stderr
+    #[arg(long, global = true)]
+    pub timings: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,7 +54,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Explain a finding code: what it means and how to fix it
+    /// Policy rules: run their unit tests
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Explain a finding code or policy rule: what it means and how to fix it
     Explain {
         /// The code, for example `unknown-owner`
         #[arg(required_unless_present = "list")]
@@ -64,6 +77,32 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the `test_*` rules of the repository's `platform/policies/*_test.rego`
+    Test {
+        /// Also run the tests of paved's built-in policies
+        #[arg(long)]
+        builtin: bool,
+    },
+}
+
+fn parse_date(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if shaped {
+        Ok(text.to_string())
+    } else {
+        Err(String::from("expected a date like 2026-01-31"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -216,6 +216,30 @@ codes! {
         summary: "Autoscaling `min` is greater than `max`.",
         explanation: "The HorizontalPodAutoscaler needs `min <= max`, in the base spec and in every environment once overrides are applied.",
         fix: "Lower `min` or raise `max`.";
+    PolicyViolation = "policy-violation", Error, "policy",
+        summary: "A policy rule does not hold.",
+        explanation: "Findings of policy rules carry the rule's own code (for example `prod-min-replicas`); `paved explain <rule>` describes each rule. Built-in rules live in paved's `policies/`, the organisation's in `platform/policies/`. Their severity is set in paved.yaml under `policies`.",
+        fix: "Change the intent as the rule's help says, or take a waiver with a reason and an expiry date.";
+    PolicyError = "policy-error", Error, "policy",
+        summary: "A policy does not parse or fails while evaluating.",
+        explanation: "Policies are Rego v1 (`import rego.v1`, `deny contains x if { ... }`). Each policy package declares `meta` with at least `code`. The finding points at the policy's line.",
+        fix: "Fix the policy at the line shown; `paved policy test` runs its unit tests.";
+    WaiverExpired = "waiver-expired", Error, "policy",
+        summary: "A waiver's expiry date has passed.",
+        explanation: "Waivers are exceptions with an end: after `expires`, the rule applies again and the stale waiver is itself an error, so exceptions do not outlive their reason.",
+        fix: "Fix what the rule reports and remove the waiver, or renew it with a new date and reason.";
+    WaiverUnknownRule = "waiver-unknown-rule", Error, "policy",
+        summary: "A waiver names a rule that does not exist.",
+        explanation: "The rule code may be misspelt, or the rule was removed.",
+        fix: "Use a rule code from `paved explain --list`, or remove the waiver.";
+    WaiverUnused = "waiver-unused", Warning, "policy",
+        summary: "A waiver silences nothing.",
+        explanation: "No finding of the waived rule exists for this service (in the waiver's environments): the exception is no longer needed.",
+        fix: "Remove the waiver.";
+    UnknownPolicyRule = "unknown-policy-rule", Warning, "policy",
+        summary: "paved.yaml sets the severity of a rule that does not exist.",
+        explanation: "Keys of `policies.rules` and `policies.environments.<env>` are rule codes.",
+        fix: "Use a rule code from `paved explain --list`, or remove the setting.";
     TemplateError = "template-error", Error, "platform",
         summary: "A platform template failed to load or render.",
         explanation: "Templates in `platform/` are minijinja templates run in strict mode: a typo in a variable name is an error, not an empty string. The finding points at the template's line and names the service and environment it was rendered for.",

@@ -35,6 +35,34 @@ pub struct Config {
     pub codeowners: Codeowners,
     pub grafana_url: Option<String>,
     pub terraform: Terraform,
+    pub policies: PolicySettings,
+}
+
+/// What paved.yaml says about policy rules' severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PolicySettings {
+    pub rules: BTreeMap<String, Level>,
+    pub environments: BTreeMap<String, BTreeMap<String, Level>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Deny,
+    Warn,
+    Off,
+}
+
+impl PolicySettings {
+    /// The level paved.yaml sets for `rule` in `environment`, if any.
+    pub fn level(&self, rule: &str, environment: Option<&str>) -> Option<Level> {
+        environment
+            .and_then(|e| self.environments.get(e))
+            .and_then(|rules| rules.get(rule))
+            .or_else(|| self.rules.get(rule))
+            .copied()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -236,6 +264,7 @@ impl Default for Config {
             codeowners: Codeowners::default(),
             grafana_url: None,
             terraform: Terraform::default(),
+            policies: PolicySettings::default(),
         }
     }
 }
@@ -309,6 +338,8 @@ struct Raw {
     grafana: Option<RawGrafana>,
     #[serde(default)]
     terraform: Terraform,
+    #[serde(default)]
+    policies: PolicySettings,
 }
 
 #[derive(Deserialize)]
@@ -537,6 +568,7 @@ fn resolve(raw: Raw, root: &yaml::Node) -> Config {
         codeowners: raw.codeowners,
         grafana_url: raw.grafana.and_then(|g| g.url),
         terraform: raw.terraform,
+        policies: raw.policies,
     }
 }
 

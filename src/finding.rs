@@ -36,10 +36,35 @@ pub struct Related {
     pub message: String,
 }
 
+/// A policy rule's description, as its `meta` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub fix: String,
+    /// `deny` or `warn`, before paved.yaml's settings.
+    pub severity: String,
+    /// The policy file.
+    pub file: String,
+}
+
+/// The exception that silences a finding.
+#[derive(Debug, Clone)]
+pub struct Waived {
+    pub reason: String,
+    pub expires: String,
+    pub location: Location,
+}
+
 /// One problem in the user's files, at a place in one of them.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub code: Code,
+    /// Set when a policy rule found this: its code names the finding.
+    pub rule: Option<Arc<Rule>>,
+    /// Set when a waiver silences the finding (it is then reported as a note).
+    pub waived: Option<Waived>,
     pub severity: Severity,
     pub message: String,
     /// How to fix this occurrence; the code's general fix when nothing more precise fits.
@@ -59,12 +84,22 @@ impl Finding {
     pub fn at(code: Code, location: Location, message: impl Into<String>) -> Self {
         Self {
             code,
+            rule: None,
+            waived: None,
             severity: code.severity(),
             message: message.into(),
             help: code.info().fix.to_string(),
             location,
             label: String::from("here"),
             related: Vec::new(),
+        }
+    }
+
+    /// The code shown for the finding: the policy rule's, or the built-in one.
+    pub fn code_name(&self) -> &str {
+        match &self.rule {
+            Some(rule) => &rule.code,
+            None => self.code.name(),
         }
     }
 
@@ -92,11 +127,11 @@ impl Finding {
     }
 
     /// Sort key: file, position, code, message, so output never depends on thread timing.
-    fn sort_key(&self) -> (&str, usize, Code, &str) {
+    fn sort_key(&self) -> (&str, usize, &str, &str) {
         (
             &self.location.file.path,
             self.location.span.start,
-            self.code,
+            self.code_name(),
             &self.message,
         )
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::codes::Code;
@@ -35,6 +35,15 @@ impl Origin {
             file: Arc::clone(file),
             document,
             tree: Arc::new(OnceLock::from(root)),
+        }
+    }
+
+    /// A document of a file whose tree is parsed when first needed.
+    pub fn lazy(file: &Arc<SourceFile>, document: usize) -> Self {
+        Self {
+            file: Arc::clone(file),
+            document,
+            tree: Arc::new(OnceLock::new()),
         }
     }
 
@@ -100,6 +109,21 @@ impl Origin {
     /// A location for the value at `pointer`.
     pub fn value(&self, pointer: &str) -> Location {
         Location::new(&self.file, self.locate(pointer).node)
+    }
+
+    /// A location for what `pointer` names: the key of a mapping or list (the line
+    /// that introduces it), the value itself otherwise.
+    pub fn place(&self, pointer: &str) -> Location {
+        let located = self.locate(pointer);
+        let collection = self.root().pointer(pointer).is_some_and(|(_, node)| {
+            matches!(node.value, yaml::Value::Map(_) | yaml::Value::Seq(_))
+        });
+        let span = if collection {
+            located.label
+        } else {
+            located.node
+        };
+        Location::new(&self.file, span)
     }
 
     /// A location for the key leading to `pointer`.
@@ -433,15 +457,17 @@ fn deserialize_extensions<'de, D: serde::Deserializer<'de>>(
 }
 
 /// A link in the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Lifecycle {
     Experimental,
@@ -450,7 +476,7 @@ pub enum Lifecycle {
     Deprecated,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceType {
     Web,
@@ -460,23 +486,29 @@ pub enum ServiceType {
 }
 
 /// A `paved.dev/v1` Service.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub metadata: ServiceMetadata,
     pub spec: ServiceSpec,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceMetadata {
     pub name: String,
     pub owner: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     #[serde(default)]
     pub lifecycle: Lifecycle,
     #[serde(default = "default_tier")]
     pub tier: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
     pub links: Vec<Link>,
@@ -484,8 +516,25 @@ pub struct ServiceMetadata {
     pub tags: Vec<String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Waiver>,
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
+}
+
+/// An exception to a policy rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    pub rule: String,
+    pub reason: String,
+    /// The last day it holds, `YYYY-MM-DD`.
+    pub expires: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 fn default_tier() -> u8 {
@@ -494,7 +543,7 @@ fn default_tier() -> u8 {
 
 /// The spec of a Service. Collections sit behind `Arc` so that the per-environment
 /// copies the resolver makes share what their overrides leave alone.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     #[serde(default, rename = "type")]
@@ -506,8 +555,11 @@ pub struct ServiceSpec {
     pub args: Arc<Vec<String>>,
     #[serde(default)]
     pub ports: Arc<Vec<Port>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
     #[serde(default)]
     pub probes: Arc<Probes>,
@@ -517,6 +569,7 @@ pub struct ServiceSpec {
     pub secrets: Arc<BTreeMap<String, SecretRef>>,
     #[serde(default)]
     pub dependencies: Arc<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expose: Option<Expose>,
     #[serde(default)]
     pub slos: Arc<Slos>,
@@ -527,13 +580,23 @@ pub struct ServiceSpec {
     /// Raw overrides per environment; merged over the spec by the resolver.
     #[serde(default)]
     pub environments: Arc<BTreeMap<String, Json>>,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
 }
 
 /// An environment variable's value, as text (YAML numbers and booleans are accepted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvValue(pub String);
+
+impl Serialize for EnvValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl<'de> Deserialize<'de> for EnvValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -544,7 +607,7 @@ impl<'de> Deserialize<'de> for EnvValue {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Port {
     pub name: String,
     pub port: u16,
@@ -557,20 +620,21 @@ fn default_protocol() -> String {
 }
 
 /// A port named by `spec.ports` name or number.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PortRef {
     Number(u16),
     Name(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Autoscaling {
     #[serde(default = "default_min")]
     pub min: u32,
     pub max: u32,
     #[serde(default = "default_cpu_target")]
     pub cpu: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<u32>,
 }
 
@@ -582,14 +646,17 @@ fn default_cpu_target() -> u32 {
     70
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probes {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub readiness: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub startup: Option<Probe>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeType {
     #[default]
@@ -599,29 +666,36 @@ pub enum ProbeType {
     Exec,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
     #[serde(default, rename = "type")]
     pub kind: ProbeType,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<PortRef>,
     #[serde(default)]
     pub command: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_delay_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub period_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_threshold: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
     #[serde(rename = "ref")]
     pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     #[default]
@@ -629,12 +703,15 @@ pub enum Visibility {
     Public,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expose {
     #[serde(default)]
     pub visibility: Visibility,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<PortRef>,
     #[serde(default = "yes")]
     pub tls: bool,
@@ -644,20 +721,22 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Slos {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<AvailabilitySlo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySlo>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AvailabilitySlo {
     pub target: f64,
     #[serde(default = "default_window")]
     pub window: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencySlo {
     pub threshold: String,
     pub target: f64,
@@ -669,18 +748,23 @@ fn default_window() -> String {
     String::from("30d")
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alerts {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default = "empty_object")]
     pub params: Json,
@@ -691,60 +775,85 @@ fn empty_object() -> Json {
 }
 
 /// A `paved.dev/v1` Team.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Team {
     pub metadata: TeamMetadata,
     #[serde(default)]
     pub spec: TeamSpec,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMetadata {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     #[serde(default)]
     pub links: Vec<Link>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TeamSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<Chat>,
     #[serde(default)]
     pub members: Vec<Member>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oncall: Option<Oncall>,
-    #[serde(flatten, deserialize_with = "deserialize_extensions")]
+    #[serde(
+        flatten,
+        deserialize_with = "deserialize_extensions",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub extensions: BTreeMap<String, Json>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
     pub channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Oncall {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }

@@ -219,6 +219,28 @@ fn unknown<'a>(
     }
 }
 
+/// Where, in a service's document, the value at `pointer` of its effective document in
+/// `environment` was written: in that environment's override when the override set it,
+/// else in the base document.
+pub fn document_pointer(entry: &ServiceEntry, environment: Option<&str>, pointer: &str) -> String {
+    let Some(spec_pointer) = pointer.strip_prefix("/spec") else {
+        return pointer.to_string();
+    };
+    let overlay = environment.and_then(|env| {
+        entry
+            .service
+            .spec
+            .environments
+            .get(env)
+            .map(|overlay| (env, overlay))
+    });
+    Places {
+        origin: &entry.origin,
+        overlay,
+    }
+    .pointer(spec_pointer)
+}
+
 /// Maps a pointer into a service spec to the place a user wrote it: the override of an
 /// environment when it sets that value, the base spec otherwise.
 struct Places<'a> {

@@ -40,6 +40,10 @@ pub const FILES: &[(&str, &str)] = &[
         "team.schema.json",
         include_str!("../schemas/team.schema.json"),
     ),
+    (
+        "waivers.schema.json",
+        include_str!("../schemas/waivers.schema.json"),
+    ),
 ];
 
 /// Which document a schema checks.
@@ -52,6 +56,7 @@ pub enum Kind {
     ServiceSpec,
     Provisioner,
     Patch,
+    Waivers,
 }
 
 /// The compiled validators.
@@ -63,6 +68,7 @@ pub struct Schemas {
     service_spec: Validator,
     provisioner: Validator,
     patch: Validator,
+    waivers: Validator,
 }
 
 impl Schemas {
@@ -97,6 +103,7 @@ impl Schemas {
             service_spec: build("service.schema.json#/$defs/spec")?,
             provisioner: build("provisioner.schema.json")?,
             patch: build("patch.schema.json")?,
+            waivers: build("waivers.schema.json")?,
             documents,
         })
     }
@@ -109,6 +116,7 @@ impl Schemas {
             Kind::ServiceSpec => &self.service_spec,
             Kind::Provisioner => &self.provisioner,
             Kind::Patch => &self.patch,
+            Kind::Waivers => &self.waivers,
         }
     }
 

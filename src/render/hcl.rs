@@ -159,12 +159,63 @@ impl Body {
 }
 
 impl Block {
+    /// The block as JSON for policies: `{type, name, values}`, attribute values as
+    /// JSON (expressions as their text), nested blocks as lists under their name.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": self.labels.first(),
+            "name": self.labels.get(1),
+            "block": self.kind,
+            "values": body_json(&self.body),
+        })
+    }
+
     pub fn new(kind: &str, labels: &[&str], body: Body) -> Self {
         Self {
             kind: kind.to_string(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
             body,
         }
+    }
+}
+
+fn body_json(body: &Body) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for item in &body.items {
+        match item {
+            Item::Attr(key, value) => {
+                map.insert(key.clone(), expr_json(value));
+            }
+            Item::Block(block) => {
+                let entry = map
+                    .entry(block.kind.clone())
+                    .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let serde_json::Value::Array(items) = entry {
+                    items.push(body_json(&block.body));
+                }
+            }
+            Item::Comment(_) | Item::Blank => {}
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+fn expr_json(value: &Expr) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Expr::Str(s) => J::String(s.clone()),
+        Expr::Int(n) => J::from(*n),
+        Expr::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Expr::Bool(b) => J::Bool(*b),
+        Expr::Null => J::Null,
+        Expr::List(items) => J::Array(items.iter().map(expr_json).collect()),
+        Expr::Object(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), expr_json(v)))
+                .collect(),
+        ),
+        other => J::String(format!("${{{}}}", expression(other))),
     }
 }
 

@@ -80,7 +80,12 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
             .filter(|d| d.value != crate::yaml::Value::Null)
             .map(crate::yaml::Node::to_json)
             .collect();
-        tree.replace_yaml(format!("{dir}/{output}"), documents);
+        let path = format!("{dir}/{output}");
+        tree.origins.insert(
+            path.clone(),
+            crate::source::Location::new(file, file.start()),
+        );
+        tree.replace_yaml(path, documents);
     }
 }
 

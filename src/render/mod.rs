@@ -29,11 +29,14 @@ use crate::resolve::{Catalog, ServiceEntry};
 use crate::resource_types::{Registry, TypeRef};
 
 /// Generated files by path relative to the output folder, `/`-separated.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct Tree {
     pub files: BTreeMap<String, Vec<u8>>,
     /// YAML files as objects until the platform's patches have been applied.
     documents: BTreeMap<String, Vec<Json>>,
+    /// For files a platform template or patch made or changed: where, so that findings
+    /// about them point there.
+    pub origins: BTreeMap<String, crate::source::Location>,
 }
 
 impl Tree {
@@ -69,6 +72,9 @@ impl Tree {
         for patch in &platform.patches {
             for (path, documents) in &mut self.documents {
                 for document in documents.iter_mut().filter(|d| patch.target.matches(d)) {
+                    self.origins
+                        .entry(path.clone())
+                        .or_insert_with(|| patch.origin.key("/spec"));
                     if let Some(merge) = &patch.merge {
                         json_patch::merge(document, merge);
                     }
@@ -92,11 +98,16 @@ impl Tree {
                 }
             }
         }
-        for (path, documents) in std::mem::take(&mut self.documents) {
+        for (path, documents) in &self.documents {
             self.files
-                .insert(path, yaml_out::documents(&documents).into_bytes());
+                .insert(path.clone(), yaml_out::documents(documents).into_bytes());
         }
         self
+    }
+
+    /// The YAML files as objects, for policies over rendered output.
+    pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
+        self.documents.iter()
     }
 }
 

@@ -24,6 +24,8 @@ pub(super) struct Provisioned {
     pub random: bool,
     /// Encrypts data with the module's KMS key.
     pub kms: bool,
+    /// The platform template the blocks come from, for findings about them.
+    pub origin: Option<crate::source::Location>,
     /// Extra providers: (local name, source, version, configuration).
     pub providers: Vec<(&'static str, &'static str, &'static str, Body)>,
     pub route53_zone: bool,
@@ -1127,10 +1129,16 @@ fn custom(
             }
         }
     }
+    let origin = provisioner
+        .templates
+        .first()
+        .and_then(|name| instance.platform.source(name))
+        .map(|file| crate::source::Location::new(file, file.start()));
     Provisioned {
         blocks,
         network: true,
         kms: true,
+        origin,
         ..Provisioned::default()
     }
 }

@@ -47,10 +47,11 @@ pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Ve
     tree.text(format!("{dir}/main.tf"), hcl::file(&blocks));
     for (instance, provisioned) in owned {
         if !provisioned.blocks.is_empty() {
-            tree.text(
-                format!("{dir}/{}.tf", instance.name),
-                hcl::file(&provisioned.blocks),
-            );
+            let path = format!("{dir}/{}.tf", instance.name);
+            if let Some(origin) = provisioned.origin.clone() {
+                tree.origins.insert(path.clone(), origin);
+            }
+            tree.text(path, hcl::file(&provisioned.blocks));
         }
     }
 }
@@ -82,6 +83,9 @@ pub(super) fn shared_module(
     let dir = format!("terraform/{}/_shared/{id}", env.name);
     let blocks = common(&module, std::iter::once(&provisioned));
     tree.text(format!("{dir}/main.tf"), hcl::file(&blocks));
+    if let Some(origin) = provisioned.origin.clone() {
+        tree.origins.insert(format!("{dir}/{id}.tf"), origin);
+    }
     tree.text(format!("{dir}/{id}.tf"), hcl::file(&provisioned.blocks));
 }
 

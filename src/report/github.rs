@@ -23,7 +23,7 @@ pub fn render(findings: &[Finding]) -> String {
             property(&location.file.path),
             location.span.line,
             location.span.column,
-            property(&format!("paved {}", finding.code.name())),
+            property(&format!("paved {}", finding.code_name())),
             data(&format!("{}\nhelp: {}", finding.message, finding.help)),
         ));
     }

@@ -25,6 +25,21 @@ pub fn render(findings: &[Finding], stats: &Stats, style: Style) -> String {
         .with_context_lines(1);
     let mut out = String::new();
     for finding in findings {
+        if let Some(waived) = &finding.waived {
+            // A waived finding is settled: one line says where and until when.
+            let location = &finding.location;
+            out.push_str(&format!(
+                "waived {} at {}:{}:{} until {} ({}:{})\n",
+                finding.code_name(),
+                location.file.path,
+                location.span.line,
+                location.span.column,
+                waived.expires,
+                waived.location.file.path,
+                waived.location.span.line,
+            ));
+            continue;
+        }
         let diagnostic = FindingDiagnostic::new(finding);
         if handler.render_report(&mut out, &diagnostic).is_err() {
             // Rendering into a String cannot fail; keep a plain line if it ever does.
@@ -44,7 +59,7 @@ fn plain(finding: &Finding) -> String {
         location.span.line,
         location.span.column,
         finding.severity,
-        finding.code.name(),
+        finding.code_name(),
         finding.message
     )
 }
@@ -63,14 +78,18 @@ fn summary(findings: &[Finding], stats: &Stats) -> String {
     if tally.warnings > 0 {
         parts.push(plural(tally.warnings, "warning"));
     }
-    if tally.notes > 0 {
-        parts.push(plural(tally.notes, "note"));
+    let waived = findings.iter().filter(|f| f.waived.is_some()).count();
+    if waived > 0 {
+        parts.push(format!("{waived} waived"));
+    }
+    if tally.notes > waived {
+        parts.push(plural(tally.notes - waived, "note"));
     }
     let mut line = format!("paved: {} (checked {intents} in {files})", parts.join(", "));
-    if let Some(first) = findings.first() {
+    if let Some(first) = findings.iter().find(|f| f.waived.is_none()) {
         line.push_str(&format!(
             "; `paved explain {}` tells more about a code",
-            first.code.name()
+            first.code_name()
         ));
     }
     line.push('\n');
@@ -131,7 +150,7 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.finding.code.name()))
+        Some(Box::new(self.finding.code_name()))
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -28,8 +28,8 @@ pub fn render(findings: &[Finding], stats: &Stats) -> String {
 pub fn finding(finding: &Finding) -> Value {
     let location = &finding.location;
     let (end_line, end_column) = location.end_line_column();
-    json!({
-        "code": finding.code.name(),
+    let mut value = json!({
+        "code": finding.code_name(),
         "severity": finding.severity.as_str(),
         "message": finding.message,
         "help": finding.help,
@@ -44,5 +44,14 @@ pub fn finding(finding: &Finding) -> Value {
             "column": r.location.span.column,
             "message": r.message,
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(waived) = &finding.waived {
+        value["waived"] = json!({
+            "reason": waived.reason,
+            "expires": waived.expires,
+            "file": waived.location.file.path,
+            "line": waived.location.span.line,
+        });
+    }
+    value
 }

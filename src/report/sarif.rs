@@ -6,36 +6,75 @@
 
 use serde_sarif::sarif;
 
-use crate::codes::{self, Code};
-use crate::finding::{Finding, Severity};
+use crate::codes;
+use crate::finding::{Finding, Rule, Severity};
 use crate::source;
 
 const INFORMATION_URI: &str = "https://github.com/paved-dev/paved";
 
+fn descriptor(
+    id: &str,
+    summary: &str,
+    explanation: &str,
+    fix: &str,
+    severity: Severity,
+    group: &str,
+) -> sarif::ReportingDescriptor {
+    sarif::ReportingDescriptor::builder()
+        .id(id)
+        .name(rule_name(id))
+        .short_description(text(summary))
+        .full_description(text(explanation))
+        .help(text(&format!("{explanation}\n\nFix: {fix}")))
+        .default_configuration(
+            sarif::ReportingConfiguration::builder()
+                .level(serde_json::json!(level(severity)))
+                .build(),
+        )
+        .properties(
+            sarif::PropertyBag::builder()
+                .tags(vec![String::from("paved"), group.to_string()])
+                .build(),
+        )
+        .build()
+}
+
 pub fn render(findings: &[Finding]) -> String {
-    let rules: Vec<sarif::ReportingDescriptor> = codes::ALL
+    // Built-in codes first, in their fixed order; then the policy rules that fired.
+    let mut ids: Vec<String> = codes::ALL.iter().map(|i| i.name.to_string()).collect();
+    let mut rules: Vec<sarif::ReportingDescriptor> = codes::ALL
         .iter()
         .map(|info| {
-            sarif::ReportingDescriptor::builder()
-                .id(info.name)
-                .name(rule_name(info.name))
-                .short_description(text(info.summary))
-                .full_description(text(info.explanation))
-                .help(text(&format!("{}\n\nFix: {}", info.explanation, info.fix)))
-                .default_configuration(
-                    sarif::ReportingConfiguration::builder()
-                        .level(serde_json::json!(level(info.severity)))
-                        .build(),
-                )
-                .properties(
-                    sarif::PropertyBag::builder()
-                        .tags(vec![String::from("paved"), info.group.to_string()])
-                        .build(),
-                )
-                .build()
+            descriptor(
+                info.name,
+                info.summary,
+                info.explanation,
+                info.fix,
+                info.severity,
+                info.group,
+            )
         })
         .collect();
-    let results: Vec<sarif::Result> = findings.iter().map(result).collect();
+    let mut policy_rules: Vec<&Rule> = findings.iter().filter_map(|f| f.rule.as_deref()).collect();
+    policy_rules.sort_by(|a, b| a.code.cmp(&b.code));
+    policy_rules.dedup_by(|a, b| a.code == b.code);
+    for rule in policy_rules {
+        let severity = if rule.severity == "warn" {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        rules.push(descriptor(
+            &rule.code,
+            &rule.title,
+            &rule.description,
+            &rule.fix,
+            severity,
+            "policy",
+        ));
+        ids.push(rule.code.clone());
+    }
+    let results: Vec<sarif::Result> = findings.iter().map(|f| result(f, &ids)).collect();
     let driver = sarif::ToolComponent::builder()
         .name("paved")
         .version(env!("CARGO_PKG_VERSION"))
@@ -72,7 +111,7 @@ pub fn render(findings: &[Finding]) -> String {
     out
 }
 
-fn result(finding: &Finding) -> sarif::Result {
+fn result(finding: &Finding, ids: &[String]) -> sarif::Result {
     let related: Vec<sarif::Location> = finding
         .related
         .iter()
@@ -86,8 +125,8 @@ fn result(finding: &Finding) -> sarif::Result {
         })
         .collect();
     let builder = sarif::Result::builder()
-        .rule_id(finding.code.name())
-        .rule_index(rule_index(finding.code))
+        .rule_id(finding.code_name())
+        .rule_index(rule_index(finding.code_name(), ids))
         .level(result_level(finding.severity))
         .message(
             sarif::Message::builder()
@@ -99,11 +138,24 @@ fn result(finding: &Finding) -> sarif::Result {
                 .physical_location(physical(&finding.location))
                 .build(),
         ]);
-    if related.is_empty() {
-        builder.build()
-    } else {
-        builder.related_locations(related).build()
+    let mut result = builder.build();
+    if !related.is_empty() {
+        result.related_locations = Some(related);
     }
+    if let Some(waived) = &finding.waived {
+        result.suppressions = Some(vec![
+            sarif::Suppression::builder()
+                .kind(serde_json::json!("external"))
+                .justification(format!("{} (until {})", waived.reason, waived.expires))
+                .location(
+                    sarif::Location::builder()
+                        .physical_location(physical(&waived.location))
+                        .build(),
+                )
+                .build(),
+        ]);
+    }
+    result
 }
 
 fn physical(location: &source::Location) -> sarif::PhysicalLocation {
@@ -154,11 +206,8 @@ fn result_level(severity: Severity) -> sarif::ResultLevel {
     }
 }
 
-fn rule_index(code: Code) -> i64 {
-    let index = codes::ALL
-        .iter()
-        .position(|info| info.code == code)
-        .unwrap_or_default();
+fn rule_index(code: &str, ids: &[String]) -> i64 {
+    let index = ids.iter().position(|id| id == code).unwrap_or_default();
     i64::try_from(index).unwrap_or_default()
 }
 

@@ -6,7 +6,15 @@ use super::*;
 fn example_monorepo_is_clean() {
     let (code, report) = check_json(&testdata("example"));
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    let findings = report["findings"].as_array().unwrap();
+    // Only notes: the two findings the example's waivers silence.
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["severity"] == "note" && f["waived"].is_object()),
+        "{report:#}"
+    );
+    assert_eq!(findings.len(), 2);
     assert!(report["summary"]["intents"].as_u64().unwrap() >= 11);
 }
 
@@ -44,6 +52,12 @@ fn invalid_cases() {
         let expected = name.trim_end_matches("-tabs");
         if paved::codes::Code::from_name(expected).is_some() {
             assert!(codes.contains(&expected), "{name}: got {codes:?}");
+        }
+        // Policy rules have their own fixtures (testdata/policies); here they are noise.
+        let mut report = report;
+        if let Some(findings) = report["findings"].as_array_mut() {
+            findings
+                .retain(|f| paved::codes::Code::from_name(f["code"].as_str().unwrap()).is_some());
         }
         insta::assert_snapshot!(format!("invalid__{name}"), findings_text(code, &report));
     }

@@ -28,8 +28,40 @@ fn every_code_is_explained() {
         assert!(text.starts_with(info.name));
         assert!(text.contains(info.explanation) && text.contains(info.fix));
     }
-    let list = stdout(&paved(&["explain", "--list"]));
-    assert_eq!(list.lines().count(), paved::codes::ALL.len());
+    let dir = tempfile::tempdir().unwrap();
+    let list = stdout(&paved(&[
+        "explain",
+        "--list",
+        "--repo",
+        dir.path().to_str().unwrap(),
+    ]));
+    let built_in_rules = paved::policy::BUILT_IN
+        .iter()
+        .filter(|(p, _)| !p.ends_with("_test.rego"))
+        .count();
+    assert_eq!(
+        list.lines().count(),
+        paved::codes::ALL.len() + built_in_rules
+    );
+    for (path, _) in paved::policy::BUILT_IN
+        .iter()
+        .filter(|(p, _)| !p.ends_with("_test.rego"))
+    {
+        let code = path
+            .trim_start_matches("policies/")
+            .trim_end_matches(".rego")
+            .replace('_', "-");
+        let text = stdout(&paved(&[
+            "explain",
+            &code,
+            "--repo",
+            dir.path().to_str().unwrap(),
+        ]));
+        assert!(
+            text.starts_with(&format!("{code} (policy rule")),
+            "{code}: {text}"
+        );
+    }
 }
 
 #[test]

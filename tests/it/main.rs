@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod hostile;
 mod platform;
+mod policies;
 mod render;
 mod sarif;
 
@@ -16,11 +17,20 @@ pub fn testdata(path: &str) -> PathBuf {
         .join(path)
 }
 
-/// Run paved with `args`; colour off so output is the same everywhere.
+/// The date tests run at, so that waivers expire the same way every day.
+pub const TODAY: &str = "2026-11-22";
+
+/// Run paved with `args`; colour off and a fixed date so output is the same everywhere.
 pub fn paved(args: &[&str]) -> Output {
+    let today: &[&str] = if args.contains(&"--today") {
+        &[]
+    } else {
+        &["--today", TODAY]
+    };
     assert_cmd::Command::cargo_bin("paved")
         .expect("the paved binary is built")
         .args(args)
+        .args(today)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
         .output()

@@ -1,0 +1,1815 @@
+//! Policy guardrails: Rego v1 rules over intents, over generated objects and over the
+//! platform configuration.
+//!
+//! Built-in policies ship in `policies/` (embedded); an organisation adds its own in
+//! `platform/policies/`. Each policy package declares `meta` (at least `code`) and
+//! `deny` and/or `warn` sets whose items are a message or `{msg, path}`; `path` points
+//! into the input's intent so the finding lands on the line to change. All policies are
+//! compiled once per run into one program for regorus's register VM, evaluated in
+//! parallel; a policy the VM cannot compile runs in regorus's interpreter instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use regorus::{CompiledPolicy, Engine, Value as Rego};
+use serde_json::{Value as Json, json};
+
+use crate::codes::Code;
+use crate::config::{Config, Level};
+use crate::finding::{Finding, Rule, Severity, Waived};
+use crate::intent::Origin;
+use crate::resolve::{self, Catalog, ServiceEntry};
+use crate::schema::{self, Schemas};
+use crate::source::{Location, SourceFile};
+use crate::yaml;
+
+/// The built-in policies, as shipped in `policies/`.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "policies/depends_on_deprecated.rego",
+        include_str!("../policies/depends_on_deprecated.rego"),
+    ),
+    (
+        "policies/depends_on_deprecated_test.rego",
+        include_str!("../policies/depends_on_deprecated_test.rego"),
+    ),
+    (
+        "policies/ephemeral_ttl.rego",
+        include_str!("../policies/ephemeral_ttl.rego"),
+    ),
+    (
+        "policies/ephemeral_ttl_test.rego",
+        include_str!("../policies/ephemeral_ttl_test.rego"),
+    ),
+    (
+        "policies/image_pinned.rego",
+        include_str!("../policies/image_pinned.rego"),
+    ),
+    (
+        "policies/image_pinned_test.rego",
+        include_str!("../policies/image_pinned_test.rego"),
+    ),
+    (
+        "policies/image_registry.rego",
+        include_str!("../policies/image_registry.rego"),
+    ),
+    (
+        "policies/image_registry_test.rego",
+        include_str!("../policies/image_registry_test.rego"),
+    ),
+    (
+        "policies/k8s_container_limits.rego",
+        include_str!("../policies/k8s_container_limits.rego"),
+    ),
+    (
+        "policies/k8s_container_limits_test.rego",
+        include_str!("../policies/k8s_container_limits_test.rego"),
+    ),
+    (
+        "policies/k8s_non_root.rego",
+        include_str!("../policies/k8s_non_root.rego"),
+    ),
+    (
+        "policies/k8s_non_root_test.rego",
+        include_str!("../policies/k8s_non_root_test.rego"),
+    ),
+    (
+        "policies/owner_contact.rego",
+        include_str!("../policies/owner_contact.rego"),
+    ),
+    (
+        "policies/owner_contact_test.rego",
+        include_str!("../policies/owner_contact_test.rego"),
+    ),
+    (
+        "policies/prod_db_backups.rego",
+        include_str!("../policies/prod_db_backups.rego"),
+    ),
+    (
+        "policies/prod_db_backups_test.rego",
+        include_str!("../policies/prod_db_backups_test.rego"),
+    ),
+    (
+        "policies/prod_db_ha.rego",
+        include_str!("../policies/prod_db_ha.rego"),
+    ),
+    (
+        "policies/prod_db_ha_test.rego",
+        include_str!("../policies/prod_db_ha_test.rego"),
+    ),
+    (
+        "policies/prod_image_digest.rego",
+        include_str!("../policies/prod_image_digest.rego"),
+    ),
+    (
+        "policies/prod_image_digest_test.rego",
+        include_str!("../policies/prod_image_digest_test.rego"),
+    ),
+    (
+        "policies/prod_min_replicas.rego",
+        include_str!("../policies/prod_min_replicas.rego"),
+    ),
+    (
+        "policies/prod_min_replicas_test.rego",
+        include_str!("../policies/prod_min_replicas_test.rego"),
+    ),
+    (
+        "policies/public_tls.rego",
+        include_str!("../policies/public_tls.rego"),
+    ),
+    (
+        "policies/public_tls_test.rego",
+        include_str!("../policies/public_tls_test.rego"),
+    ),
+    (
+        "policies/resource_name_length.rego",
+        include_str!("../policies/resource_name_length.rego"),
+    ),
+    (
+        "policies/resource_name_length_test.rego",
+        include_str!("../policies/resource_name_length_test.rego"),
+    ),
+    (
+        "policies/secret_in_env.rego",
+        include_str!("../policies/secret_in_env.rego"),
+    ),
+    (
+        "policies/secret_in_env_test.rego",
+        include_str!("../policies/secret_in_env_test.rego"),
+    ),
+    (
+        "policies/sensitive_data_private.rego",
+        include_str!("../policies/sensitive_data_private.rego"),
+    ),
+    (
+        "policies/sensitive_data_private_test.rego",
+        include_str!("../policies/sensitive_data_private_test.rego"),
+    ),
+    (
+        "policies/tf_db_private_encrypted.rego",
+        include_str!("../policies/tf_db_private_encrypted.rego"),
+    ),
+    (
+        "policies/tf_db_private_encrypted_test.rego",
+        include_str!("../policies/tf_db_private_encrypted_test.rego"),
+    ),
+    (
+        "policies/tf_no_open_ingress.rego",
+        include_str!("../policies/tf_no_open_ingress.rego"),
+    ),
+    (
+        "policies/tf_no_open_ingress_test.rego",
+        include_str!("../policies/tf_no_open_ingress_test.rego"),
+    ),
+    (
+        "policies/tier1_experimental_dependency.rego",
+        include_str!("../policies/tier1_experimental_dependency.rego"),
+    ),
+    (
+        "policies/tier1_experimental_dependency_test.rego",
+        include_str!("../policies/tier1_experimental_dependency_test.rego"),
+    ),
+    (
+        "policies/tier1_oncall.rego",
+        include_str!("../policies/tier1_oncall.rego"),
+    ),
+    (
+        "policies/tier1_oncall_test.rego",
+        include_str!("../policies/tier1_oncall_test.rego"),
+    ),
+    (
+        "policies/tier1_slo.rego",
+        include_str!("../policies/tier1_slo.rego"),
+    ),
+    (
+        "policies/tier1_slo_test.rego",
+        include_str!("../policies/tier1_slo_test.rego"),
+    ),
+];
+
+/// What a policy's input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A service in one environment, with its team and the platform's settings.
+    Intent,
+    /// One generated Kubernetes object.
+    Kubernetes,
+    /// One generated Terraform resource or data block.
+    Terraform,
+    /// The platform configuration, once per environment.
+    Platform,
+}
+
+impl Target {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "intent" => Some(Target::Intent),
+            "kubernetes" => Some(Target::Kubernetes),
+            "terraform" => Some(Target::Terraform),
+            "platform" => Some(Target::Platform),
+            _ => None,
+        }
+    }
+}
+
+/// Which of a target's policies one evaluation runs. A service's environments often
+/// share one effective intent; policies that never read `input.environment` then run
+/// once for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Policies that read the environment: run per environment.
+    PerEnvironment,
+    /// Policies that do not: run once per distinct intent.
+    Shared,
+}
+
+impl Scope {
+    fn includes(self, policy: &Policy) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::PerEnvironment => policy.reads_environment,
+            Scope::Shared => !policy.reads_environment,
+        }
+    }
+}
+
+/// One policy package.
+pub struct Policy {
+    pub rule: Arc<Rule>,
+    pub target: Target,
+    /// Whether the policy may read `input.environment` (see [`reads_environment`]).
+    reads_environment: bool,
+    /// `data.<package>.deny` / `.warn` where declared, with the level each reports at.
+    entries: Vec<(Level, String)>,
+}
+
+/// Every policy of a run, compiled.
+pub struct Policies {
+    pub policies: Vec<Policy>,
+    files: Vec<Arc<SourceFile>>,
+    engine: Engine,
+    program: Option<(CompiledPolicy, Arc<regorus::rvm::program::Program>)>,
+    /// Per target and scope, one entry point gathering every policy's results: one VM
+    /// call per input instead of one per policy.
+    aggregates: Vec<(Target, Scope, String)>,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Self {
+            policies: Vec::new(),
+            files: Vec::new(),
+            engine: Engine::new(),
+            program: None,
+            aggregates: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Policies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policies")
+            .field(
+                "rules",
+                &self
+                    .policies
+                    .iter()
+                    .map(|p| &p.rule.code)
+                    .collect::<Vec<_>>(),
+            )
+            .field("vm", &self.program.is_some())
+            .finish()
+    }
+}
+
+/// The source files of the built-in and organisation policies (tests too when asked).
+pub fn sources(root: &Path, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>) {
+    let mut files: Vec<Arc<SourceFile>> = BUILT_IN
+        .iter()
+        .filter(|(path, _)| tests || !path.ends_with("_test.rego"))
+        .map(|(path, text)| Arc::new(SourceFile::new(*path, *text)))
+        .collect();
+    let mut findings = Vec::new();
+    let dir = root.join(crate::platform::DIR).join("policies");
+    let mut stack = vec![dir];
+    let mut organisation = Vec::new();
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => stack.push(path),
+                Ok(kind) if kind.is_file() => {
+                    let relative = crate::discover::relative_path(root, &path);
+                    if !relative.ends_with(".rego") || (!tests && relative.ends_with("_test.rego"))
+                    {
+                        continue;
+                    }
+                    match std::fs::read(&path).map(String::from_utf8) {
+                        Ok(Ok(text)) => {
+                            organisation.push(Arc::new(SourceFile::new(relative, text)))
+                        }
+                        _ => {
+                            let file = Arc::new(SourceFile::new(relative, ""));
+                            findings.push(Finding::new(
+                                Code::FileUnreadable,
+                                &file,
+                                file.start(),
+                                "cannot read the policy as UTF-8 text",
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    organisation.sort_by(|a, b| a.path.cmp(&b.path));
+    files.extend(organisation);
+    (files, findings)
+}
+
+/// A regorus error as a finding on the policy's line (`--> file:line:col` in its text).
+fn error_finding(files: &[Arc<SourceFile>], error: &str, context: &str) -> Finding {
+    let located = error.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("--> ")?;
+        let mut parts = rest.rsplitn(3, ':');
+        let column: usize = parts.next()?.parse().ok()?;
+        let line: usize = parts.next()?.parse().ok()?;
+        Some((parts.next()?.to_string(), line, column))
+    });
+    let message = error
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or(error.trim())
+        .to_string();
+    let (file, span) = match located.and_then(|(path, line, column)| {
+        let file = files.iter().find(|f| f.path == path)?;
+        let start = file
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let start = file.text[start..]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(start, |(i, _)| start + i);
+        Some((Arc::clone(file), start))
+    }) {
+        Some((file, start)) => {
+            let span = file.span(start, start + 1);
+            (file, span)
+        }
+        None => {
+            let file = files
+                .first()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(SourceFile::new("policies", "")));
+            let span = file.start();
+            (file, span)
+        }
+    };
+    Finding::new(
+        Code::PolicyError,
+        &file,
+        span,
+        format!("{context}: {message}"),
+    )
+}
+
+/// Parse and compile every policy; problems are findings.
+pub fn load(root: &Path) -> (Policies, Vec<Finding>) {
+    let (files, mut findings) = sources(root, false);
+    let mut engine = Engine::new();
+    engine.set_strict_builtin_errors(false);
+    let mut packages: Vec<(Arc<SourceFile>, String)> = Vec::new();
+    for file in &files {
+        match engine.add_policy(file.path.clone(), file.text.to_string()) {
+            Ok(package) => packages.push((Arc::clone(file), package)),
+            Err(e) => findings.push(error_finding(
+                &files,
+                &e.to_string(),
+                "the policy does not parse",
+            )),
+        }
+    }
+    let mut policies = Vec::new();
+    let mut codes: BTreeMap<String, String> = BTreeMap::new();
+    for (file, package) in &packages {
+        let declared = |rule: &str| {
+            engine
+                .has_declared_rule_rooted_at(&file.path, rule)
+                .unwrap_or(false)
+        };
+        let entries: Vec<(Level, String)> = [(Level::Deny, "deny"), (Level::Warn, "warn")]
+            .into_iter()
+            .filter(|(_, rule)| declared(rule))
+            .map(|(level, rule)| (level, format!("{package}.{rule}")))
+            .collect();
+        if !declared("meta") {
+            if !entries.is_empty() {
+                let at = file
+                    .text
+                    .find("deny")
+                    .or_else(|| file.text.find("warn"))
+                    .unwrap_or(0);
+                findings.push(Finding::new(
+                    Code::PolicyError,
+                    file,
+                    file.span(at, at + 4),
+                    "the policy declares rules but no `meta` with its `code`",
+                ).help("add `meta := {\"code\": \"my-rule\", \"title\": \"...\", \"severity\": \"deny\"}` to the package"));
+            }
+            continue;
+        }
+        let meta = match engine.eval_rule(format!("{package}.meta")) {
+            Ok(meta) => meta,
+            Err(e) => {
+                findings.push(error_finding(
+                    &files,
+                    &e.to_string(),
+                    "`meta` cannot be evaluated",
+                ));
+                continue;
+            }
+        };
+        let meta: Json =
+            serde_json::from_str(&meta.to_json_str().unwrap_or_default()).unwrap_or(Json::Null);
+        let text = |key: &str| meta.get(key).and_then(Json::as_str).map(str::to_string);
+        let at = file.text.find("meta").unwrap_or(0);
+        let meta_span = file.span(at, at + 4);
+        let Some(code) = text("code").filter(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }) else {
+            findings.push(
+                Finding::new(
+                    Code::PolicyError,
+                    file,
+                    meta_span,
+                    "`meta.code` is missing or not a kebab-case code",
+                )
+                .help("set `meta.code` to a stable kebab-case code such as `prod-min-replicas`"),
+            );
+            continue;
+        };
+        if Code::from_name(&code).is_some() || codes.contains_key(&code) {
+            let other = codes
+                .get(&code)
+                .cloned()
+                .unwrap_or_else(|| String::from("paved itself"));
+            findings.push(Finding::new(
+                Code::PolicyError,
+                file,
+                meta_span,
+                format!("the code `{code}` is already used by {other}"),
+            ));
+            continue;
+        }
+        let severity = text("severity").unwrap_or_else(|| String::from("deny"));
+        let target = match Target::parse(&text("target").unwrap_or_else(|| String::from("intent")))
+        {
+            Some(target) if matches!(severity.as_str(), "deny" | "warn") => target,
+            _ => {
+                findings.push(
+                    Finding::new(Code::PolicyError, file, meta_span, "`meta.severity` must be `deny` or `warn` and `meta.target` one of `intent`, `kubernetes`, `terraform` or `platform`"),
+                );
+                continue;
+            }
+        };
+        codes.insert(code.clone(), file.path.clone());
+        let title = text("title").unwrap_or_else(|| code.clone());
+        policies.push(Policy {
+            rule: Arc::new(Rule {
+                description: text("description").unwrap_or_else(|| title.clone()),
+                fix: text("fix").unwrap_or_else(|| {
+                    String::from("Change the intent so that the rule holds, or take a waiver.")
+                }),
+                title,
+                code,
+                severity,
+                file: file.path.clone(),
+            }),
+            target,
+            reads_environment: reads_environment(&file.text),
+            entries,
+        });
+    }
+    let (program, aggregates) = compile_vm(&mut engine, &policies);
+    (
+        Policies {
+            policies,
+            files,
+            engine,
+            program,
+            aggregates,
+        },
+        findings,
+    )
+}
+
+/// Whether a policy may read `input.environment`: conservatively, whether its text uses
+/// `input` other than as `input.intent`, `input.team`, `input.dependencies`,
+/// `input.platform` or `input.kind`, or refers to other documents under `data`, whose
+/// rules may read it.
+fn reads_environment(text: &str) -> bool {
+    const SHARED: &[&str] = &["intent", "team", "dependencies", "platform", "kind"];
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    let word_at = |at: usize, word: &str| {
+        text[at..].starts_with(word)
+            && (at == 0 || !ident(bytes[at - 1]))
+            && bytes.get(at + word.len()).is_none_or(|b| !ident(*b))
+    };
+    let field_after = |at: usize| {
+        let rest = text[at..].strip_prefix('.')?;
+        let end = rest.bytes().position(|b| !ident(b)).unwrap_or(rest.len());
+        Some(&rest[..end])
+    };
+    text.match_indices("input").any(|(at, _)| {
+        word_at(at, "input") && !field_after(at + 5).is_some_and(|field| SHARED.contains(&field))
+    }) || text
+        .match_indices("data")
+        .any(|(at, _)| word_at(at, "data") && matches!(bytes.get(at + 4), Some(b'.' | b'[')))
+}
+
+type Program = (CompiledPolicy, Arc<regorus::rvm::program::Program>);
+
+/// One program for the register VM: per target, an aggregate rule gathering every
+/// policy's `deny` and `warn` items as `[policy, level, item]`, plus each policy's own
+/// entries (used when an aggregate fails on some input). `None` when a policy uses what
+/// the VM does not compile yet; the interpreter then runs everything.
+fn compile_vm(
+    engine: &mut Engine,
+    policies: &[Policy],
+) -> (Option<Program>, Vec<(Target, Scope, String)>) {
+    let mut aggregates = Vec::new();
+    for (target, scope, name) in [
+        (Target::Intent, Scope::All, "intent"),
+        (Target::Intent, Scope::PerEnvironment, "intent_environment"),
+        (Target::Intent, Scope::Shared, "intent_shared"),
+        (Target::Kubernetes, Scope::All, "kubernetes"),
+        (Target::Terraform, Scope::All, "terraform"),
+        (Target::Platform, Scope::All, "platform"),
+    ] {
+        let mut module = format!("package paved.aggregate.{name}\n\nimport rego.v1\n");
+        let mut any = false;
+        for (index, policy) in policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.target == target && scope.includes(p))
+        {
+            for (level, entry) in &policy.entries {
+                let level = if *level == Level::Warn {
+                    "warn"
+                } else {
+                    "deny"
+                };
+                module.push_str(&format!(
+                    "\nresults contains [{index}, \"{level}\", item] if {{\n\tsome item in {entry}\n}}\n"
+                ));
+                any = true;
+            }
+        }
+        if any
+            && engine
+                .add_policy(format!("<aggregate {name}>"), module)
+                .is_ok()
+        {
+            aggregates.push((
+                target,
+                scope,
+                format!("data.paved.aggregate.{name}.results"),
+            ));
+        }
+    }
+    let mut entries: Vec<&str> = aggregates.iter().map(|(.., e)| e.as_str()).collect();
+    entries.extend(
+        policies
+            .iter()
+            .flat_map(|p| p.entries.iter().map(|(_, e)| e.as_str())),
+    );
+    let Some(first) = entries.first() else {
+        return (None, aggregates);
+    };
+    let program = engine
+        .compile_with_entrypoint(&(*first).into())
+        .ok()
+        .and_then(|compiled| {
+            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+                &compiled, &entries,
+            )
+            .ok()?;
+            Some((compiled, program))
+        });
+    (program, aggregates)
+}
+
+/// Evaluates entry points against inputs, on whichever engine the policies allow.
+enum Evaluator {
+    Vm(Box<regorus::rvm::vm::RegoVM>),
+    Interpreter(Box<Engine>),
+}
+
+impl Evaluator {
+    /// Every policy's results through the target's aggregate entry, or `None` when it
+    /// fails (some policy errs on this input; evaluating them one by one tells which).
+    fn aggregate(&mut self, input: &Rego, entry: &str) -> Option<Vec<Violation>> {
+        let Evaluator::Vm(vm) = self else {
+            return None;
+        };
+        vm.set_input(input.clone());
+        let value = vm.execute_entry_point_by_name(entry).ok()?;
+        let text = value.to_json_str().ok()?;
+        let Json::Array(results) = serde_json::from_str(&text).ok()? else {
+            return Some(Vec::new());
+        };
+        let mut violations = Vec::new();
+        for result in results {
+            let (Some(policy), Some(level), Some(item)) = (
+                result.get(0).and_then(Json::as_u64),
+                result.get(1).and_then(Json::as_str),
+                result.get(2),
+            ) else {
+                continue;
+            };
+            let level = if level == "warn" {
+                Level::Warn
+            } else {
+                Level::Deny
+            };
+            let policy = usize::try_from(policy).ok()?;
+            violations.extend(item_of(item).map(|(message, path)| Violation {
+                policy,
+                level,
+                message,
+                path,
+            }));
+        }
+        Some(violations)
+    }
+
+    fn evaluate(
+        &mut self,
+        input: &Rego,
+        entries: &[(usize, Level, &str)],
+    ) -> Vec<(usize, Level, Result<Rego, String>)> {
+        let input = input.clone();
+        match self {
+            Evaluator::Vm(vm) => {
+                vm.set_input(input);
+                entries
+                    .iter()
+                    .map(|(policy, level, entry)| {
+                        (
+                            *policy,
+                            *level,
+                            vm.execute_entry_point_by_name(entry)
+                                .map_err(|e| e.to_string()),
+                        )
+                    })
+                    .collect()
+            }
+            Evaluator::Interpreter(engine) => {
+                engine.set_input(input);
+                entries
+                    .iter()
+                    .map(|(policy, level, entry)| {
+                        (
+                            *policy,
+                            *level,
+                            engine
+                                .eval_rule((*entry).to_string())
+                                .map_err(|e| e.to_string()),
+                        )
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// One input's violations, and the evaluation errors of the policies that failed on it.
+type Outcome = (Vec<Violation>, Vec<(usize, String)>);
+
+/// A violation a policy reported for one input.
+#[derive(Clone)]
+pub struct Violation {
+    pub policy: usize,
+    pub level: Level,
+    pub message: String,
+    /// A JSON pointer into the input's intent (or object), when the policy gave one.
+    pub path: Option<String>,
+}
+
+impl Policies {
+    pub fn rules(&self) -> impl Iterator<Item = &Arc<Rule>> {
+        self.policies.iter().map(|p| &p.rule)
+    }
+
+    pub fn find(&self, code: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.rule.code == code)
+    }
+
+    fn evaluator(&self) -> Evaluator {
+        match &self.program {
+            Some((compiled, program)) => {
+                let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
+                vm.load_program(Arc::clone(program));
+                let _ = vm.set_data(Rego::new_object());
+                Evaluator::Vm(Box::new(vm))
+            }
+            None => Evaluator::Interpreter(Box::new(self.engine.clone())),
+        }
+    }
+
+    /// Evaluate the policies of `target` on every input, in parallel. Evaluation errors
+    /// become findings on the policy.
+    pub fn evaluate(&self, target: Target, inputs: &[Rego]) -> (Vec<Vec<Violation>>, Vec<Finding>) {
+        self.evaluate_with(target, Scope::All, inputs.len(), &|i| inputs[i].clone())
+    }
+
+    /// Like [`Policies::evaluate`], building input `i` with `input(i)` where it is
+    /// evaluated, so that inputs never all exist at once.
+    pub fn evaluate_with(
+        &self,
+        target: Target,
+        scope: Scope,
+        count: usize,
+        input: &(dyn Fn(usize) -> Rego + Sync),
+    ) -> (Vec<Vec<Violation>>, Vec<Finding>) {
+        let entries: Vec<(usize, Level, &str)> = self
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.target == target && scope.includes(p))
+            .flat_map(|(i, p)| {
+                p.entries
+                    .iter()
+                    .map(move |(level, e)| (i, *level, e.as_str()))
+            })
+            .collect();
+        if entries.is_empty() {
+            return ((0..count).map(|_| Vec::new()).collect(), Vec::new());
+        }
+        let aggregate = self
+            .program
+            .as_ref()
+            .and(
+                self.aggregates
+                    .iter()
+                    .find(|(t, s, _)| *t == target && *s == scope),
+            )
+            .map(|(.., entry)| entry.as_str());
+        let results: Vec<Outcome> = (0..count)
+            .into_par_iter()
+            .map_init(
+                || self.evaluator(),
+                |evaluator, i| {
+                    let input = input(i);
+                    if let Some(entry) = aggregate
+                        && let Some(violations) = evaluator.aggregate(&input, entry)
+                    {
+                        return (violations, Vec::new());
+                    }
+                    let mut violations = Vec::new();
+                    let mut errors = Vec::new();
+                    for (policy, level, result) in evaluator.evaluate(&input, &entries) {
+                        match result {
+                            Ok(value) => violations.extend(items(&value).into_iter().map(
+                                |(message, path)| Violation {
+                                    policy,
+                                    level,
+                                    message,
+                                    path,
+                                },
+                            )),
+                            Err(e) => errors.push((policy, e)),
+                        }
+                    }
+                    (violations, errors)
+                },
+            )
+            .collect();
+        let mut findings = Vec::new();
+        let mut reported = BTreeSet::new();
+        let mut out = Vec::with_capacity(results.len());
+        for (violations, errors) in results {
+            for (policy, error) in errors {
+                if reported.insert(policy) {
+                    let code = &self.policies[policy].rule.code;
+                    findings.push(error_finding(
+                        &self.files,
+                        &error,
+                        &format!("policy `{code}` failed"),
+                    ));
+                }
+            }
+            out.push(violations);
+        }
+        (out, findings)
+    }
+}
+
+/// A `deny`/`warn` set's items as (message, path): strings, or objects with `msg` and
+/// an optional `path` (a JSON pointer, or a dotted path like `spec.ports[0].port`).
+fn items(value: &Rego) -> Vec<(String, Option<String>)> {
+    let Ok(text) = value.to_json_str() else {
+        return Vec::new();
+    };
+    let json: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+    let list = match json {
+        Json::Array(items) => items,
+        Json::Null => Vec::new(),
+        other => vec![other],
+    };
+    list.iter().filter_map(item_of).collect()
+}
+
+fn item_of(item: &Json) -> Option<(String, Option<String>)> {
+    Some(match item {
+        Json::String(message) => (message.clone(), None),
+        Json::Object(map) => {
+            let message = map
+                .get("msg")
+                .or_else(|| map.get("message"))
+                .and_then(Json::as_str)
+                .unwrap_or("the policy does not hold")
+                .to_string();
+            let path = map.get("path").and_then(Json::as_str).map(to_pointer);
+            (message, path)
+        }
+        other => (other.to_string(), None),
+    })
+}
+
+/// `spec.ports[0].port` → `/spec/ports/0/port`; JSON pointers pass through.
+pub fn to_pointer(path: &str) -> String {
+    if path.is_empty() || path.starts_with('/') {
+        return path.to_string();
+    }
+    let mut out = String::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            out.push('/');
+            out.push_str(&schema::escape_pointer(&rest[..open]));
+            rest = &rest[open..];
+            while let Some(stripped) = rest.strip_prefix('[') {
+                let Some(close) = stripped.find(']') else {
+                    break;
+                };
+                out.push('/');
+                out.push_str(stripped[..close].trim_matches('"'));
+                rest = &stripped[close + 1..];
+            }
+        } else {
+            out.push('/');
+            out.push_str(&schema::escape_pointer(rest));
+        }
+    }
+    out
+}
+
+/// The severity a violation is reported at: paved.yaml's setting for the rule (in the
+/// environment, else overall), else the entry's (`deny` or `warn`); `None` when off.
+fn severity(
+    config: &Config,
+    rule: &Rule,
+    environment: Option<&str>,
+    level: Level,
+) -> Option<Severity> {
+    match config
+        .policies
+        .level(&rule.code, environment)
+        .unwrap_or(level)
+    {
+        Level::Deny => Some(Severity::Error),
+        Level::Warn => Some(Severity::Warning),
+        Level::Off => None,
+    }
+}
+
+/// Builds the inputs service policies see. What many inputs share (the platform, a
+/// team, an environment) is converted once: regorus values share their subtrees.
+pub struct Inputs<'a> {
+    catalog: &'a Catalog,
+    platform: Rego,
+    environments: BTreeMap<String, Rego>,
+    teams: BTreeMap<String, Rego>,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn new(config: &'a Config, catalog: &'a Catalog) -> Self {
+        Self {
+            catalog,
+            platform: Rego::from(platform_json(config)),
+            environments: config
+                .environments
+                .iter()
+                .map(|e| (e.name.clone(), Rego::from(environment_json(e))))
+                .collect(),
+            teams: catalog
+                .teams
+                .iter()
+                .map(|(name, t)| {
+                    (
+                        name.clone(),
+                        Rego::from(serde_json::to_value(&t.team).unwrap_or(Json::Null)),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A service's intent, with one environment's overrides applied, and the summaries of
+    /// its dependencies: converted once for the environments that share the spec.
+    pub fn intent(&self, entry: &ServiceEntry, spec: &crate::intent::ServiceSpec) -> IntentInput {
+        let service = &entry.service;
+        let summary = |name: &String| {
+            self.catalog.services.get(name).map(|d| {
+                json!({
+                    "name": name,
+                    "owner": d.service.metadata.owner,
+                    "tier": d.service.metadata.tier,
+                    "lifecycle": d.service.metadata.lifecycle,
+                })
+            })
+        };
+        let mut spec_json = serde_json::to_value(spec).unwrap_or(Json::Null);
+        if let Json::Object(map) = &mut spec_json {
+            map.remove("environments");
+        }
+        let intent = json!({
+            "apiVersion": crate::intent::API_VERSION,
+            "kind": "Service",
+            "metadata": service.metadata,
+            "spec": spec_json,
+        });
+        let dependencies: Vec<Json> = spec.dependencies.iter().filter_map(summary).collect();
+        IntentInput {
+            intent: Rego::from(intent),
+            dependencies: Rego::from(Json::Array(dependencies)),
+        }
+    }
+
+    /// The input of a service in one environment: its intent, the environment, its
+    /// team, its dependencies, the platform. Without an environment, for the policies
+    /// that do not read it.
+    pub fn service(
+        &self,
+        entry: &ServiceEntry,
+        intent: &IntentInput,
+        environment: Option<&str>,
+    ) -> Rego {
+        let mut input = BTreeMap::new();
+        input.insert(Rego::from("kind"), Rego::from("Service"));
+        input.insert(Rego::from("intent"), intent.intent.clone());
+        input.insert(Rego::from("dependencies"), intent.dependencies.clone());
+        input.insert(Rego::from("platform"), self.platform.clone());
+        if let Some(environment) = environment {
+            input.insert(
+                Rego::from("environment"),
+                self.environments
+                    .get(environment)
+                    .cloned()
+                    .unwrap_or(Rego::Null),
+            );
+        }
+        input.insert(
+            Rego::from("team"),
+            self.teams
+                .get(&entry.service.metadata.owner)
+                .cloned()
+                .unwrap_or(Rego::Null),
+        );
+        Rego::from(input)
+    }
+}
+
+/// See [`Inputs::intent`].
+pub struct IntentInput {
+    intent: Rego,
+    dependencies: Rego,
+}
+
+/// An environment for policies. Unset settings are absent, not null, so that Rego's
+/// `not input.environment.ttl` means "no ttl".
+fn environment_json(env: &crate::config::Environment) -> Json {
+    let mut value = json!({
+        "name": env.name,
+        "production": env.production,
+        "ephemeral": env.ttl.is_some(),
+        "region": env.region,
+    });
+    for (key, setting) in [
+        ("ttl", &env.ttl),
+        ("account", &env.account),
+        ("cluster", &env.cluster),
+        ("domain", &env.domain),
+    ] {
+        if let Some(setting) = setting {
+            value[key] = json!(setting);
+        }
+    }
+    value
+}
+
+fn platform_json(config: &Config) -> Json {
+    json!({
+        "registries": config.registries,
+        "sizes": config.size_names().collect::<Vec<_>>(),
+        "defaultSize": config.default_size,
+        "environments": config.environments.iter().map(environment_json).collect::<Vec<_>>(),
+    })
+}
+
+/// A waiver, from an intent or from `platform/waivers.yaml`.
+#[derive(Debug, Clone)]
+pub struct WaiverEntry {
+    pub rule: String,
+    pub reason: String,
+    pub expires: String,
+    pub environments: Vec<String>,
+    /// Services it applies to; empty with `teams` empty means none.
+    pub services: Vec<String>,
+    pub teams: Vec<String>,
+    pub location: Location,
+}
+
+impl WaiverEntry {
+    fn covers(&self, rule: &str, service: &str, team: &str, environment: Option<&str>) -> bool {
+        self.rule == rule
+            && (self.services.iter().any(|s| s == service) || self.teams.iter().any(|t| t == team))
+            && (self.environments.is_empty()
+                || environment.is_some_and(|e| self.environments.iter().any(|x| x == e)))
+    }
+}
+
+/// Every waiver of the repository, with problems in the waivers file as findings.
+pub fn waivers(
+    root: &Path,
+    catalog: &Catalog,
+    schemas: &Schemas,
+    findings: &mut Vec<Finding>,
+) -> Vec<WaiverEntry> {
+    let mut out = Vec::new();
+    for (name, entry) in &catalog.services {
+        for (i, waiver) in entry.service.metadata.waivers.iter().enumerate() {
+            out.push(WaiverEntry {
+                rule: waiver.rule.clone(),
+                reason: waiver.reason.clone(),
+                expires: waiver.expires.clone(),
+                environments: waiver.environments.clone(),
+                services: vec![name.clone()],
+                teams: Vec::new(),
+                location: entry.origin.value(&format!("/metadata/waivers/{i}/rule")),
+            });
+        }
+    }
+    let path = root.join(crate::platform::DIR).join("waivers.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return out;
+    };
+    let file = Arc::new(SourceFile::new(
+        format!("{}/waivers.yaml", crate::platform::DIR),
+        text,
+    ));
+    let loaded = yaml::load(&file, yaml::Limits::default());
+    findings.extend(
+        loaded
+            .problems
+            .iter()
+            .map(|p| crate::intent::yaml_finding(&file, p)),
+    );
+    let Some(root_node) = loaded.documents.into_iter().next() else {
+        return out;
+    };
+    let origin = Origin::new(&file, 0, root_node);
+    let json = origin.root().to_json();
+    let errors = schemas.check(schema::Kind::Waivers, &json, &origin, &|p| p.to_string());
+    if !errors.is_empty() {
+        findings.extend(errors);
+        return out;
+    }
+    let strings = |value: &Json| -> Vec<String> {
+        value
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (i, waiver) in json["waivers"].as_array().into_iter().flatten().enumerate() {
+        out.push(WaiverEntry {
+            rule: waiver["rule"].as_str().unwrap_or_default().to_string(),
+            reason: waiver["reason"].as_str().unwrap_or_default().to_string(),
+            expires: waiver["expires"].as_str().unwrap_or_default().to_string(),
+            environments: strings(&waiver["environments"]),
+            services: strings(&waiver["services"]),
+            teams: strings(&waiver["teams"]),
+            location: origin.value(&format!("/waivers/{i}/rule")),
+        });
+    }
+    out
+}
+
+/// Turns violations into findings: severity from paved.yaml, waivers applied.
+pub struct Reporter<'a> {
+    pub config: &'a Config,
+    pub policies: &'a Policies,
+    pub waivers: &'a [WaiverEntry],
+    /// Today, `YYYY-MM-DD`: waivers expiring before it no longer apply.
+    pub today: &'a str,
+    /// Which waivers silenced something.
+    pub used: BTreeSet<usize>,
+}
+
+impl Reporter<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn finding(
+        &mut self,
+        violation: &Violation,
+        location: Location,
+        service: Option<(&str, &str)>,
+        environment: Option<&str>,
+        prefix: &str,
+    ) -> Option<Finding> {
+        let policy = &self.policies.policies[violation.policy];
+        let rule = &policy.rule;
+        let severity = severity(self.config, rule, environment, violation.level)?;
+        let mut finding = Finding::at(
+            Code::PolicyViolation,
+            location,
+            format!("{prefix}{}", violation.message),
+        )
+        .severity(severity)
+        .help(rule.fix.clone())
+        .label(rule.title.clone());
+        finding.rule = Some(Arc::clone(rule));
+        if let Some((name, team)) = service
+            && let Some((index, waiver)) = self.waivers.iter().enumerate().find(|(_, w)| {
+                w.expires.as_str() >= self.today && w.covers(&rule.code, name, team, environment)
+            })
+        {
+            self.used.insert(index);
+            finding.severity = Severity::Note;
+            finding.waived = Some(Waived {
+                reason: waiver.reason.clone(),
+                expires: waiver.expires.clone(),
+                location: waiver.location.clone(),
+            });
+        }
+        Some(finding)
+    }
+
+    /// Findings about the waivers themselves: expired, naming no rule, or (for rules of
+    /// the targets evaluated) silencing nothing.
+    pub fn waiver_findings(&self, targets: &[Target]) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (index, waiver) in self.waivers.iter().enumerate() {
+            let Some(policy) = self.policies.find(&waiver.rule) else {
+                let known: Vec<&str> = self.policies.rules().map(|r| r.code.as_str()).collect();
+                let mut finding = Finding::at(
+                    Code::WaiverUnknownRule,
+                    waiver.location.clone(),
+                    format!("no policy rule has the code `{}`", waiver.rule),
+                );
+                if let Some(s) = crate::finding::did_you_mean(&waiver.rule, known.iter().copied()) {
+                    finding = finding.help(format!("did you mean `{s}`?"));
+                }
+                findings.push(finding);
+                continue;
+            };
+            if waiver.expires.as_str() < self.today {
+                findings.push(
+                    Finding::at(
+                        Code::WaiverExpired,
+                        waiver.location.clone(),
+                        format!(
+                            "the waiver of `{}` expired on {}",
+                            waiver.rule, waiver.expires
+                        ),
+                    )
+                    .label("expired"),
+                );
+            } else if targets.contains(&policy.target) && !self.used.contains(&index) {
+                findings.push(Finding::at(
+                    Code::WaiverUnused,
+                    waiver.location.clone(),
+                    format!("the waiver of `{}` silences no finding", waiver.rule),
+                ));
+            }
+        }
+        findings
+    }
+}
+
+/// Intent and platform policies over the whole catalog.
+pub fn check(
+    root: &Path,
+    config: &Config,
+    config_file: Option<&Arc<SourceFile>>,
+    catalog: &Catalog,
+    policies: &Policies,
+    schemas: &Schemas,
+    today: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let waivers = waivers(root, catalog, schemas, &mut findings);
+    let builder = Inputs::new(config, catalog);
+    let units: Vec<(&ServiceEntry, &crate::resolve::Deployment)> = catalog
+        .services
+        .values()
+        .flat_map(|entry| entry.deployments.iter().map(move |d| (entry, d)))
+        .collect();
+    // Environments that override nothing share one spec: it is converted once, and the
+    // policies that do not read the environment run once for all of them.
+    let mut shared: Vec<(&ServiceEntry, &crate::intent::ServiceSpec, Vec<usize>)> = Vec::new();
+    let mut group_of = Vec::with_capacity(units.len());
+    for (i, (entry, deployment)) in units.iter().enumerate() {
+        let first = shared.len()
+            - shared
+                .iter()
+                .rev()
+                .take_while(|(other, ..)| std::ptr::eq(*other, *entry))
+                .count();
+        let same = shared[first..]
+            .iter()
+            .position(|(_, spec, _)| std::ptr::eq(*spec, deployment.spec.as_ref()));
+        match same {
+            Some(at) => {
+                shared[first + at].2.push(i);
+                group_of.push(first + at);
+            }
+            None => {
+                group_of.push(shared.len());
+                shared.push((entry, &deployment.spec, vec![i]));
+            }
+        }
+    }
+    let intents: Vec<IntentInput> = shared
+        .par_iter()
+        .map(|(entry, spec, _)| builder.intent(entry, spec))
+        .collect();
+    let (mut results, errors) =
+        policies.evaluate_with(Target::Intent, Scope::PerEnvironment, units.len(), &|i| {
+            let (entry, deployment) = units[i];
+            builder.service(entry, &intents[group_of[i]], Some(&deployment.environment))
+        });
+    findings.extend(errors);
+    let (shared_results, errors) =
+        policies.evaluate_with(Target::Intent, Scope::Shared, shared.len(), &|i| {
+            builder.service(shared[i].0, &intents[i], None)
+        });
+    findings.extend(errors);
+    for ((.., members), violations) in shared.iter().zip(shared_results) {
+        for &member in members {
+            results[member].extend(violations.iter().cloned());
+        }
+    }
+    let units: Vec<(&ServiceEntry, &str)> = units
+        .into_iter()
+        .map(|(entry, deployment)| (entry, deployment.environment.as_str()))
+        .collect();
+    let mut reporter = Reporter {
+        config,
+        policies,
+        waivers: &waivers,
+        today,
+        used: BTreeSet::new(),
+    };
+    // A violation found the same way in several environments is one finding, naming
+    // the environments unless it holds in all of them.
+    type Key = (String, String, usize, String, bool, String);
+    let mut grouped: BTreeMap<Key, (Finding, Vec<String>)> = BTreeMap::new();
+    let mut deployed: BTreeMap<&str, usize> = BTreeMap::new();
+    for (entry, _) in &units {
+        *deployed
+            .entry(entry.service.metadata.name.as_str())
+            .or_default() += 1;
+    }
+    for ((entry, environment), violations) in units.iter().zip(results) {
+        let metadata = &entry.service.metadata;
+        for violation in &violations {
+            let pointer = violation
+                .path
+                .clone()
+                .unwrap_or_else(|| String::from("/metadata/name"));
+            // `team...` paths point into the owner team's intent, where the fix goes.
+            let team = pointer
+                .strip_prefix("/team")
+                .and_then(|rest| Some((catalog.teams.get(&metadata.owner)?, rest)));
+            let location = match team {
+                Some((team, rest)) => team.origin.place(rest),
+                None => {
+                    let pointer = pointer.strip_prefix("/intent").unwrap_or(&pointer);
+                    entry.origin.place(&resolve::document_pointer(
+                        entry,
+                        Some(environment),
+                        pointer,
+                    ))
+                }
+            };
+            let Some(finding) = reporter.finding(
+                violation,
+                location,
+                Some((&metadata.name, &metadata.owner)),
+                Some(environment),
+                "",
+            ) else {
+                continue;
+            };
+            let key = (
+                finding.code_name().to_string(),
+                finding.location.file.path.clone(),
+                finding.location.span.start,
+                finding.message.clone(),
+                finding.waived.is_some(),
+                metadata.name.clone(),
+            );
+            grouped
+                .entry(key)
+                .or_insert_with(|| (finding, Vec::new()))
+                .1
+                .push((*environment).to_string());
+        }
+    }
+    for ((.., service), (mut finding, environments)) in grouped {
+        if deployed.get(service.as_str()) != Some(&environments.len()) {
+            finding.message = format!(
+                "in {}: {}",
+                crate::finding::list(&environments),
+                finding.message
+            );
+        }
+        findings.push(finding);
+    }
+    let platform_inputs: Vec<Rego> = config
+        .environments
+        .iter()
+        .map(|env| Rego::from(json!({ "kind": "Platform", "environment": environment_json(env), "platform": platform_json(config) })))
+        .collect();
+    let (results, errors) = policies.evaluate(Target::Platform, &platform_inputs);
+    findings.extend(errors);
+    let config_origin = config_file.map(|file| Origin::lazy(file, 0));
+    for (env, violations) in config.environments.iter().zip(results) {
+        for violation in &violations {
+            let location = match &config_origin {
+                Some(origin) => origin.value(
+                    &violation
+                        .path
+                        .clone()
+                        .unwrap_or_else(|| format!("/environments/{}", env.name)),
+                ),
+                None => {
+                    let file = Arc::new(SourceFile::new(crate::config::FILE_NAME, ""));
+                    Location::new(&file, file.start())
+                }
+            };
+            if let Some(finding) = reporter.finding(violation, location, None, Some(&env.name), "")
+            {
+                findings.push(finding);
+            }
+        }
+    }
+    findings.extend(reporter.waiver_findings(&[Target::Intent, Target::Platform]));
+    findings.extend(unknown_settings(config, config_origin.as_ref(), policies));
+    findings
+}
+
+/// paved.yaml settings for rules that do not exist.
+fn unknown_settings(config: &Config, origin: Option<&Origin>, policies: &Policies) -> Vec<Finding> {
+    let Some(origin) = origin else {
+        return Vec::new();
+    };
+    let known: Vec<&str> = policies.rules().map(|r| r.code.as_str()).collect();
+    let settings = &config.policies;
+    let global = settings
+        .rules
+        .keys()
+        .map(|code| (code, format!("/policies/rules/{code}")));
+    let per_env = settings.environments.iter().flat_map(|(env, rules)| {
+        rules
+            .keys()
+            .map(move |code| (code, format!("/policies/environments/{env}/{code}")))
+    });
+    global
+        .chain(per_env)
+        .filter(|(code, _)| !known.contains(&code.as_str()))
+        .map(|(code, pointer)| {
+            let mut finding = Finding::at(
+                Code::UnknownPolicyRule,
+                origin.key(&pointer),
+                format!("no policy rule has the code `{code}`"),
+            );
+            if let Some(s) = crate::finding::did_you_mean(code, known.iter().copied()) {
+                finding = finding.help(format!("did you mean `{s}`?"));
+            }
+            finding
+        })
+        .collect()
+}
+
+/// The outcome of `paved policy test`.
+#[derive(Debug, Default)]
+pub struct TestReport {
+    /// (file, test rule, passed, why it failed)
+    pub results: Vec<(String, String, bool, Option<String>)>,
+    pub findings: Vec<Finding>,
+}
+
+/// Run the `test_*` rules of the policies' `*_test.rego` files (OPA's convention):
+/// a test passes when it evaluates to true.
+pub fn test(root: &Path, built_in: bool) -> TestReport {
+    let (files, findings) = sources(root, true);
+    let mut report = TestReport {
+        findings,
+        ..TestReport::default()
+    };
+    let mut engine = Engine::new();
+    let mut tests: Vec<(String, String)> = Vec::new();
+    for file in &files {
+        match engine.add_policy(file.path.clone(), file.text.to_string()) {
+            Ok(package) => {
+                let is_test = file.path.ends_with("_test.rego");
+                let organisation = file.path.starts_with(crate::platform::DIR);
+                if is_test && (organisation || built_in) {
+                    for line in file.text.lines() {
+                        if let Some(rest) = line.strip_prefix("test_") {
+                            let name: String = rest
+                                .chars()
+                                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                .collect();
+                            let rule = format!("{package}.test_{name}");
+                            if !tests.iter().any(|(_, r)| *r == rule) {
+                                tests.push((file.path.clone(), rule));
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => report.findings.push(error_finding(
+                &files,
+                &e.to_string(),
+                "the policy does not parse",
+            )),
+        }
+    }
+    for (file, rule) in tests {
+        let name = rule.rsplit('.').next().unwrap_or_default().to_string();
+        match engine.eval_rule(rule) {
+            Ok(Rego::Bool(true)) => report.results.push((file, name, true, None)),
+            Ok(Rego::Undefined) => {
+                report
+                    .results
+                    .push((file, name, false, Some(String::from("undefined"))))
+            }
+            Ok(other) => report.results.push((
+                file,
+                name,
+                false,
+                Some(other.to_json_str().unwrap_or_default()),
+            )),
+            Err(e) => {
+                let message = e.to_string();
+                let short = message
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("error: "))
+                    .unwrap_or(message.trim())
+                    .to_string();
+                report.results.push((file, name, false, Some(short)));
+            }
+        }
+    }
+    report
+}
+
+/// Today's date in UTC, `YYYY-MM-DD` (days since the epoch to the civil calendar).
+pub fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    civil(i64::try_from(days).unwrap_or(0))
+}
+
+/// The date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// What generated file a rendered-object input comes from, and for whom.
+struct ObjectSource<'a> {
+    path: String,
+    service: Option<&'a ServiceEntry>,
+    environment: Option<String>,
+}
+
+/// The service and environment a generated path belongs to.
+fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, Option<String>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["kubernetes", env, _team, service, ..] if parts.len() > 4 => {
+            (catalog.services.get(*service), Some((*env).to_string()))
+        }
+        ["terraform", env, service, _file] => {
+            (catalog.services.get(*service), Some((*env).to_string()))
+        }
+        ["alerts" | "argocd", env, file] => {
+            let service = file.trim_end_matches(".yaml");
+            (catalog.services.get(service), Some((*env).to_string()))
+        }
+        [kind, env, ..] if matches!(*kind, "kubernetes" | "terraform") => {
+            (None, Some((*env).to_string()))
+        }
+        _ => (None, None),
+    }
+}
+
+/// Policies over rendered objects: every Kubernetes-style object (anything with a
+/// `kind`) and every Terraform resource or data block of the generated tree.
+#[allow(clippy::too_many_arguments)]
+pub fn objects(
+    root: &Path,
+    config: &Config,
+    catalog: &Catalog,
+    policies: &Policies,
+    schemas: &Schemas,
+    tree: &crate::render::Tree,
+    today: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let waivers = waivers(root, catalog, schemas, &mut Vec::new());
+    let mut reporter = Reporter {
+        config,
+        policies,
+        waivers: &waivers,
+        today,
+        used: BTreeSet::new(),
+    };
+    let has = |target| policies.policies.iter().any(|p| p.target == target);
+    let environment_of = |env: &Option<String>| {
+        env.as_deref()
+            .and_then(|e| config.environment(e))
+            .map(environment_json)
+    };
+    for target in [Target::Kubernetes, Target::Terraform] {
+        if !has(target) {
+            continue;
+        }
+        let mut sources = Vec::new();
+        let mut inputs = Vec::new();
+        let mut push = |path: &str, key: &str, value: Json, kind: &str| {
+            let (service, environment) = owner_of(catalog, path);
+            inputs.push(Rego::from(json!({
+                "kind": kind,
+                key: value,
+                "file": path,
+                "environment": environment_of(&environment),
+                "intent": service.map(|s| json!({ "metadata": s.service.metadata })),
+            })));
+            sources.push(ObjectSource {
+                path: path.to_string(),
+                service,
+                environment,
+            });
+        };
+        match target {
+            Target::Kubernetes => {
+                for (path, documents) in tree.objects() {
+                    for document in documents.iter().filter(|d| d.get("kind").is_some()) {
+                        push(path, "object", document.clone(), "kubernetes");
+                    }
+                }
+            }
+            _ => {
+                for (path, bytes) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+                    let Ok(blocks) = crate::render::hcl::from_hcl(&String::from_utf8_lossy(bytes))
+                    else {
+                        continue;
+                    };
+                    for block in blocks
+                        .iter()
+                        .filter(|b| matches!(b.kind.as_str(), "resource" | "data"))
+                    {
+                        push(path, "resource", block.to_json(), "terraform");
+                    }
+                }
+            }
+        }
+        let (results, errors) = policies.evaluate(target, &inputs);
+        findings.extend(errors);
+        for (source, violations) in sources.iter().zip(results) {
+            for violation in &violations {
+                let output = format!("{}/{}", config.output, source.path);
+                // The platform template or patch behind the file, else the intent.
+                let location = match (tree.origins.get(&source.path), source.service) {
+                    (Some(origin), _) => origin.clone(),
+                    (None, Some(entry)) => entry.origin.key("/metadata/name"),
+                    (None, None) => {
+                        let file = Arc::new(SourceFile::new(output.clone(), ""));
+                        Location::new(&file, file.start())
+                    }
+                };
+                let owner = source.service.map(|e| {
+                    (
+                        e.service.metadata.name.as_str(),
+                        e.service.metadata.owner.as_str(),
+                    )
+                });
+                let prefix = format!("in `{output}`: ");
+                if let Some(mut finding) = reporter.finding(
+                    violation,
+                    location,
+                    owner,
+                    source.environment.as_deref(),
+                    &prefix,
+                ) {
+                    if let (Some(_), Some(entry)) = (tree.origins.get(&source.path), source.service)
+                    {
+                        finding = finding.related(
+                            entry.origin.key("/metadata/name"),
+                            "rendered for this service",
+                        );
+                    }
+                    findings.push(finding);
+                }
+            }
+        }
+    }
+    findings.extend(
+        reporter
+            .waiver_findings(&[Target::Kubernetes, Target::Terraform])
+            .into_iter()
+            .filter(|f| f.code == Code::WaiverUnused),
+    );
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil(0), "1970-01-01");
+        assert_eq!(civil(20_775), "2026-11-18");
+        assert_eq!(civil(11_016), "2000-02-29");
+    }
+
+    #[test]
+    fn paths_become_pointers() {
+        assert_eq!(to_pointer("spec.replicas"), "/spec/replicas");
+        assert_eq!(to_pointer("spec.ports[1].port"), "/spec/ports/1/port");
+        assert_eq!(to_pointer("/spec/image"), "/spec/image");
+        assert_eq!(
+            to_pointer("spec.resources[\"db\"].params"),
+            "/spec/resources/db/params"
+        );
+    }
+
+    #[test]
+    fn built_in_policies_load_and_compile_for_the_vm() {
+        let dir = tempfile::tempdir().unwrap();
+        let (policies, findings) = load(dir.path());
+        assert!(findings.is_empty(), "{findings:?}");
+        assert!(policies.policies.len() >= 15);
+        assert!(
+            policies.program.is_some(),
+            "every built-in policy runs on the VM"
+        );
+    }
+
+    #[test]
+    fn policies_that_may_read_the_environment_are_told_apart() {
+        assert!(!reads_environment(
+            "deny contains x if { input.intent.spec.replicas < 2; input.team.spec.email }"
+        ));
+        assert!(!reads_environment(
+            "import input.intent.metadata as meta\nx := metadata.name"
+        ));
+        assert!(reads_environment(
+            "deny contains x if input.environment.production"
+        ));
+        assert!(reads_environment(
+            "deny contains x if { some k, v in input; k == \"environment\" }"
+        ));
+        assert!(reads_environment("x := input[\"environment\"]"));
+        assert!(reads_environment("import data.lib.helpers"));
+        assert!(!reads_environment(
+            "myinput.environment := 1\ninputs.environment := 2"
+        ));
+        let (policies, _) = load(tempfile::tempdir().unwrap().path());
+        let reads = |code: &str| policies.find(code).unwrap().reads_environment;
+        assert!(reads("prod-min-replicas"));
+        assert!(reads("ephemeral-ttl"));
+        assert!(!reads("secret-in-env"));
+        assert!(!reads("image-registry"));
+    }
+
+    #[test]
+    fn built_in_codes_match_their_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let (policies, _) = load(dir.path());
+        for policy in &policies.policies {
+            let expected = format!("policies/{}.rego", policy.rule.code.replace('-', "_"));
+            assert_eq!(policy.rule.file, expected);
+        }
+    }
+
+    #[test]
+    fn the_vm_and_the_interpreter_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let (policies, _) = load(dir.path());
+        assert!(policies.program.is_some());
+        let inputs = vec![
+            json!({"environment": {"name": "prod", "production": true}, "platform": {"registries": ["ghcr.io/acme/"]},
+                "intent": {"metadata": {"name": "api", "owner": "core", "tier": 1, "tags": ["pii"]},
+                    "spec": {"type": "api", "image": "docker.io/x:latest", "replicas": 1, "env": {"API_TOKEN": "abc"},
+                        "expose": {"visibility": "public", "tls": false}, "slos": {},
+                        "resources": {"db": {"type": "postgres", "params": {"highAvailability": false, "backupRetentionDays": 1}}}}},
+                "team": {"spec": {}}, "dependencies": [{"name": "b", "lifecycle": "deprecated"}]}),
+            json!({"environment": {"name": "dev", "production": false}, "platform": {"registries": []},
+                "intent": {"metadata": {"name": "w", "owner": "core", "tier": 3}, "spec": {"type": "worker", "image": "ghcr.io/acme/w:1"}},
+                "team": {"spec": {"email": "x@y.z"}}, "dependencies": []}),
+        ];
+        let inputs: Vec<Rego> = inputs.into_iter().map(Rego::from).collect();
+        let (fast, errors) = policies.evaluate(Target::Intent, &inputs);
+        assert!(errors.is_empty());
+        let slow = Policies {
+            program: None,
+            policies: policies
+                .policies
+                .iter()
+                .map(|p| Policy {
+                    rule: Arc::clone(&p.rule),
+                    target: p.target,
+                    reads_environment: p.reads_environment,
+                    entries: p.entries.clone(),
+                })
+                .collect(),
+            files: policies.files.clone(),
+            engine: policies.engine.clone(),
+            aggregates: Vec::new(),
+        };
+        let (reference, errors) = slow.evaluate(Target::Intent, &inputs);
+        assert!(errors.is_empty());
+        let key = |v: &Vec<Violation>| {
+            let mut k: Vec<(usize, String, Option<String>)> = v
+                .iter()
+                .map(|x| (x.policy, x.message.clone(), x.path.clone()))
+                .collect();
+            k.sort();
+            k
+        };
+        for (a, b) in fast.iter().zip(&reference) {
+            assert_eq!(key(a), key(b));
+        }
+        assert!(fast[0].len() >= 10, "the first input breaks many rules");
+    }
+
+    #[test]
+    fn built_in_policy_tests_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = test(dir.path(), true);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        let failed: Vec<_> = report.results.iter().filter(|r| !r.2).collect();
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(report.results.len() >= 30);
+    }
+
+    #[test]
+    fn every_policy_file_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".rego"))
+            .map(|n| format!("policies/{n}"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILT_IN.iter().map(|(p, _)| p.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+}

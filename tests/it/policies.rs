@@ -1,0 +1,323 @@
+//! Every built-in policy rule against its fixtures in `testdata/policies/<code>/`:
+//! `fail/` must raise the rule (its findings, with line and column, are snapshotted),
+//! `pass/` must not. Rules over rendered objects are exercised through `render`.
+
+use std::path::Path;
+
+use super::*;
+
+fn findings_of(repo: &Path, code: &str) -> (i32, serde_json::Value) {
+    let output = paved(&[
+        "render",
+        "--check",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let status = output.status.code().unwrap();
+    let mut report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{}: no JSON ({e}): {}", repo.display(), stderr(&output)));
+    if let Some(findings) = report["findings"].as_array_mut() {
+        findings.retain(|f| f["code"] == code);
+    }
+    (status, report)
+}
+
+#[test]
+fn every_built_in_rule_has_fixtures() {
+    let root = testdata("policies");
+    let rules: Vec<String> = paved::policy::BUILT_IN
+        .iter()
+        .filter(|(path, _)| !path.ends_with("_test.rego"))
+        .map(|(path, _)| {
+            path.trim_start_matches("policies/")
+                .trim_end_matches(".rego")
+                .replace('_', "-")
+        })
+        .collect();
+    assert!(rules.len() >= 15);
+    for code in rules {
+        let (status, failing) = findings_of(&root.join(&code).join("fail"), &code);
+        let found = failing["findings"].as_array().unwrap();
+        assert!(!found.is_empty(), "{code}/fail raises no `{code}`");
+        let severity = found[0]["severity"].as_str().unwrap();
+        if severity == "error" {
+            assert_eq!(status, 1, "{code}/fail");
+        }
+        insta::assert_snapshot!(format!("policy__{code}"), findings_text(status, &failing));
+        let (_, passing) = findings_of(&root.join(&code).join("pass"), &code);
+        assert!(
+            passing["findings"].as_array().unwrap().is_empty(),
+            "{code}/pass raises `{code}`: {passing:#}"
+        );
+    }
+}
+
+fn example_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() == "generated" {
+                continue;
+            }
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&testdata("example"), dir.path());
+    dir
+}
+
+fn codes_at(report: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An organisation policy dropped into `platform/policies/` takes effect with no other
+/// change, and lands on the offending line.
+#[test]
+fn an_organisation_policy_takes_effect_when_dropped_in() {
+    let repo = example_copy();
+    std::fs::write(
+        repo.path().join("platform/policies/no_redis.rego"),
+        r#"package acme.no_redis
+
+import rego.v1
+
+meta := {"code": "no-redis", "title": "Caches use the platform's Valkey", "fix": "Use type `valkey`."}
+
+deny contains {"msg": sprintf("resource %s is a redis cache", [name]), "path": sprintf("spec.resources.%s.type", [name])} if {
+	some name, resource in input.intent.spec.resources
+	resource.type == "redis"
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1);
+    let found: Vec<_> = codes_at(&report)
+        .into_iter()
+        .filter(|f| f.0 == "no-redis")
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "no-redis".into(),
+                "services/cart-api/service.yaml".into(),
+                53,
+                "error".into()
+            ),
+            (
+                "no-redis".into(),
+                "services/catalog-api/service.yaml".into(),
+                56,
+                "error".into()
+            ),
+            (
+                "no-redis".into(),
+                "services/search-api/service.yaml".into(),
+                59,
+                "error".into()
+            ),
+            (
+                "no-redis".into(),
+                "services/storefront-web/service.yaml".into(),
+                83,
+                "error".into()
+            ),
+        ]
+    );
+    let explained = stdout(&paved(&[
+        "explain",
+        "no-redis",
+        "--repo",
+        repo.path().to_str().unwrap(),
+    ]));
+    assert!(explained.contains("Caches use the platform's Valkey"));
+}
+
+#[test]
+fn severities_come_from_paved_yaml() {
+    let repo = example_copy();
+    let config = repo.path().join("paved.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\npolicies:\n  rules:\n    image-pinned: warn\n  environments:\n    prod:\n      image-pinned: off\n");
+    std::fs::write(&config, text).unwrap();
+    let intent = repo.path().join("services/email-worker/service.yaml");
+    let service = std::fs::read_to_string(&intent).unwrap();
+    std::fs::write(
+        &intent,
+        service.replace(
+            "image: ghcr.io/acme/email-worker:0.9.2\n",
+            "image: ghcr.io/acme/email-worker:latest\n",
+        ),
+    )
+    .unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 0, "{report:#}");
+    let pinned: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "image-pinned")
+        .collect();
+    assert_eq!(pinned.len(), 1);
+    assert_eq!(pinned[0]["severity"], "warning");
+    // email-worker is disabled in dev, and prod turns the rule off.
+    assert!(
+        pinned[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("in `staging`:"),
+        "{:#}",
+        pinned[0]
+    );
+}
+
+#[test]
+fn expired_waivers_fail_and_stop_waiving() {
+    let repo = example_copy();
+    let output = paved(&[
+        "check",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--today",
+        "2029-07-01",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = codes_at(&report);
+    assert!(
+        findings.contains(&(
+            "waiver-expired".into(),
+            "platform/waivers.yaml".into(),
+            5,
+            "error".into()
+        )),
+        "{findings:?}"
+    );
+    assert!(findings.contains(&(
+        "waiver-expired".into(),
+        "services/storefront-web/service.yaml".into(),
+        24,
+        "error".into()
+    )));
+    assert!(findings.contains(&(
+        "prod-image-digest".into(),
+        "services/search-api/service.yaml".into(),
+        20,
+        "warning".into()
+    )));
+}
+
+#[test]
+fn unknown_and_unused_waivers_are_reported() {
+    let repo = example_copy();
+    let waivers = repo.path().join("platform/waivers.yaml");
+    let mut text = std::fs::read_to_string(&waivers).unwrap();
+    text.push_str("  - rule: prod-image-digst\n    services: [cart-api]\n    reason: a typo in the rule's code\n    expires: \"2029-06-30\"\n");
+    text.push_str("  - rule: public-tls\n    teams: [payments]\n    reason: nothing of payments is public without TLS\n    expires: \"2029-06-30\"\n");
+    std::fs::write(&waivers, text).unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1);
+    let findings = codes_at(&report);
+    assert!(
+        findings.contains(&(
+            "waiver-unknown-rule".into(),
+            "platform/waivers.yaml".into(),
+            10,
+            "error".into()
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&(
+            "waiver-unused".into(),
+            "platform/waivers.yaml".into(),
+            14,
+            "warning".into()
+        )),
+        "{findings:?}"
+    );
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "waiver-unknown-rule")
+        .unwrap();
+    assert_eq!(unknown["help"], "did you mean `prod-image-digest`?");
+}
+
+#[test]
+fn broken_policies_are_findings_at_their_line() {
+    let repo = example_copy();
+    std::fs::write(
+        repo.path().join("platform/policies/broken.rego"),
+        "package acme.broken\n\nimport rego.v1\n\nmeta := {\"code\": \"broken\"}\n\ndeny contains x if {\n  x := input.intent +\n}\n",
+    )
+    .unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1);
+    assert!(
+        codes_at(&report).contains(&(
+            "policy-error".into(),
+            "platform/policies/broken.rego".into(),
+            8,
+            "error".into()
+        )),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn policy_tests_run_and_report() {
+    let repo = example_copy();
+    let output = paved(&["policy", "test", "--repo", repo.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output)
+            .contains("PASS platform/policies/stack_tag_test.rego: test_untagged_service_warns")
+    );
+    std::fs::write(
+        repo.path().join("platform/policies/stack_tag_more_test.rego"),
+        "package paved.org.stack_tag_more_test\n\nimport data.paved.org.stack_tag\nimport rego.v1\n\ntest_wrong_expectation if {\n\tcount(stack_tag.warn) == 5 with input as {\"intent\": {\"metadata\": {\"tags\": []}}}\n}\n",
+    )
+    .unwrap();
+    let output = paved(&["policy", "test", "--repo", repo.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output)
+            .contains("FAIL platform/policies/stack_tag_more_test.rego: test_wrong_expectation")
+    );
+    let builtin = paved(&[
+        "policy",
+        "test",
+        "--builtin",
+        "--repo",
+        repo.path().to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&builtin).contains("PASS policies/image_pinned_test.rego: test_latest_is_denied")
+    );
+}
