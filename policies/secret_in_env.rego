@@ -12,17 +12,21 @@ meta := {
 }
 
 # Set operations rather than regular expressions or scans: this rule runs on every
-# variable of every service in every environment.
+# variable of every service.
 credential_words := {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "credential", "credentials", "privatekey"}
 
 key_qualifiers := {"api", "private", "secret", "access", "signing"}
 
-credential_name(name) if {
+# The names of `spec.env` that read like credentials: a `_`-separated token is a
+# credential word, or the name has a `key` token qualified as secret (`API_KEY`).
+credential_names contains name if {
+	some name, _ in input.intent.spec.env
 	some t in split(lower(name), "_")
 	credential_words[t]
 }
 
-credential_name(name) if {
+credential_names contains name if {
+	some name, _ in input.intent.spec.env
 	tokens := split(lower(name), "_")
 	"key" in tokens
 	some t in tokens
@@ -30,8 +34,7 @@ credential_name(name) if {
 }
 
 # Shapes of well-known credentials: AWS access keys, GitHub and Slack tokens, Stripe
-# live keys, PEM private keys. Looked up by prefix length: a few substring lookups
-# per value.
+# live keys, PEM private keys.
 credential_prefixes := {
 	"AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
 	"xoxa-", "xoxb-", "xoxp-", "xoxr-",
@@ -39,16 +42,11 @@ credential_prefixes := {
 	"-----BEGIN ",
 }
 
-prefix_lengths := {count(p) | some p in credential_prefixes}
-
-credential_value(value) if {
-	some n in prefix_lengths
-	credential_prefixes[substring(value, 0, n)]
-}
+credential_value(value) if strings.any_prefix_match(value, credential_prefixes)
 
 deny contains {"msg": sprintf("environment variable %s looks like a credential but has a literal value", [name]), "path": sprintf("spec.env.%s", [name])} if {
 	some name, value in input.intent.spec.env
-	credential_name(name)
+	credential_names[name]
 	is_string(value)
 	value != ""
 	not from_resource(value)
@@ -58,7 +56,7 @@ deny contains {"msg": sprintf("environment variable %s holds what looks like a c
 	some name, value in input.intent.spec.env
 	is_string(value)
 	credential_value(value)
-	not credential_name(name)
+	not credential_names[name]
 }
 
 # The value reads a resource output: `${resources.` that is not the escaped `$${`.

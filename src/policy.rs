@@ -214,34 +214,174 @@ impl Target {
     }
 }
 
-/// Which of a target's policies one evaluation runs. A service's environments often
-/// share one effective intent; policies that never read `input.environment` then run
-/// once for all of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    /// Policies that read the environment: run per environment.
-    PerEnvironment,
-    /// Policies that do not: run once per distinct intent.
-    Shared,
+/// What of its input an intent policy reads, as far as its text tells. A service's
+/// environments often agree on much of their effective intent: a rule that reads
+/// neither the environment nor a field in which they differ gives the same results for
+/// all of them, and is evaluated once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Reads {
+    /// The fields of `input.environment` read; `None`: possibly all of it.
+    environment: Option<BTreeSet<String>>,
+    /// The fields of `input.intent.spec` read; `None`: possibly all of it.
+    spec: Option<BTreeSet<String>>,
 }
 
-impl Scope {
-    fn includes(self, policy: &Policy) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::PerEnvironment => policy.reads_environment,
-            Scope::Shared => !policy.reads_environment,
+impl Reads {
+    fn everything() -> Self {
+        Reads {
+            environment: None,
+            spec: None,
         }
     }
+
+    fn reads_environment(&self) -> bool {
+        self.environment
+            .as_ref()
+            .is_none_or(|fields| !fields.is_empty())
+    }
+
+    /// Conservatively from the policy's text: every word `input` followed by its
+    /// `.field` path. `input.intent.metadata`, `input.team`, `input.platform` and
+    /// `input.kind` are the same in every environment; `input.intent.spec.<field>`,
+    /// `input.dependencies` (made from `spec.dependencies`) and
+    /// `input.environment.<field>` name a field; anything else (`input[...]`, a bare
+    /// `input`, `input.intent.spec` passed whole) and any reference to other documents
+    /// under `data`, whose rules may read anything, count as reading everything.
+    fn of(text: &str) -> Self {
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let bytes = text.as_bytes();
+        let words = |word: &'static str| {
+            text.match_indices(word)
+                .map(|(at, _)| at)
+                .filter(move |&at| {
+                    (at == 0 || !ident(bytes[at - 1]))
+                        && bytes.get(at + word.len()).is_none_or(|b| !ident(*b))
+                })
+        };
+        let path_after = |mut at: usize| {
+            let mut path = Vec::new();
+            while let Some(rest) = text[at..].strip_prefix('.') {
+                let end = rest.bytes().position(|b| !ident(b)).unwrap_or(rest.len());
+                if end == 0 {
+                    break;
+                }
+                path.push(&rest[..end]);
+                at += 1 + end;
+            }
+            path
+        };
+        let read = |set: &mut Option<BTreeSet<String>>, field: Option<&str>| match (set, field) {
+            (Some(fields), Some(field)) => {
+                fields.insert(field.to_string());
+            }
+            (set, None) => *set = None,
+            _ => {}
+        };
+        let mut reads = Reads {
+            environment: Some(BTreeSet::new()),
+            spec: Some(BTreeSet::new()),
+        };
+        for at in words("input") {
+            match path_after(at + "input".len()).as_slice() {
+                ["intent", "metadata" | "apiVersion" | "kind", ..]
+                | ["team" | "platform" | "kind", ..] => {}
+                ["intent", "spec", field, ..] => read(&mut reads.spec, Some(field)),
+                ["dependencies", ..] => read(&mut reads.spec, Some("dependencies")),
+                ["intent", ..] => read(&mut reads.spec, None),
+                ["environment", field, ..] => read(&mut reads.environment, Some(field)),
+                ["environment"] => read(&mut reads.environment, None),
+                _ => return Reads::everything(),
+            }
+        }
+        if words("data").any(|at| matches!(bytes.get(at + 4), Some(b'.' | b'['))) {
+            return Reads::everything();
+        }
+        reads
+    }
+
+    /// Whether two deployments' inputs agree on everything read.
+    fn agree(&self, a: (&IntentInput, &Rego), b: (&IntentInput, &Rego)) -> bool {
+        let same = |fields: &Option<BTreeSet<String>>, a: &Rego, b: &Rego| match fields {
+            None => a == b,
+            Some(fields) => fields.iter().all(|f| a[f.as_str()] == b[f.as_str()]),
+        };
+        same(&self.environment, a.1, b.1)
+            && same(&self.spec, &a.0.intent["spec"], &b.0.intent["spec"])
+    }
+}
+
+/// Policies of one target that read the same things, evaluated together through one
+/// aggregate entry point: one VM call per input instead of one per policy.
+#[derive(Clone)]
+struct Group {
+    target: Target,
+    reads: Reads,
+    /// `(policy, level, entry)` of its policies' `deny` and `warn` sets.
+    entries: Vec<(usize, Level, String)>,
+    /// `data.paved.aggregate.<name>.results`, when compiled for the VM.
+    aggregate: Option<String>,
+}
+
+/// Groups by target and, for intents, by what they read: policies that read no part of
+/// the environment by the spec fields they read; the others by the environment fields
+/// they read, reading the union of their spec fields, since most of them look at a
+/// field or two of the spec only in some environments.
+fn groups(policies: &[Policy]) -> Vec<Group> {
+    type Key = (
+        u8,
+        Option<BTreeSet<String>>,
+        Option<Option<BTreeSet<String>>>,
+    );
+    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    for (index, policy) in policies.iter().enumerate() {
+        let reads = match policy.target {
+            Target::Intent => policy.reads.clone(),
+            _ => Reads::everything(),
+        };
+        let spec_key = (!reads.reads_environment()).then(|| reads.spec.clone());
+        let group = groups
+            .entry((policy.target as u8, reads.environment.clone(), spec_key))
+            .or_insert_with(|| Group {
+                target: policy.target,
+                reads: Reads {
+                    environment: reads.environment.clone(),
+                    spec: Some(BTreeSet::new()),
+                },
+                entries: Vec::new(),
+                aggregate: None,
+            });
+        match (&mut group.reads.spec, reads.spec) {
+            (Some(union), Some(fields)) => union.extend(fields),
+            (union, _) => *union = None,
+        }
+        group.entries.extend(
+            policy
+                .entries
+                .iter()
+                .map(|(level, entry)| (index, *level, entry.clone())),
+        );
+    }
+    groups
+        .into_values()
+        .filter(|g| !g.entries.is_empty())
+        .collect()
+}
+
+/// The spec fields some intent policy reads; `None`: possibly all.
+fn spec_fields(policies: &[Policy]) -> Option<BTreeSet<String>> {
+    let mut union = BTreeSet::new();
+    for policy in policies.iter().filter(|p| p.target == Target::Intent) {
+        union.extend(policy.reads.spec.iter().flatten().cloned());
+        policy.reads.spec.as_ref()?;
+    }
+    Some(union)
 }
 
 /// One policy package.
 pub struct Policy {
     pub rule: Arc<Rule>,
     pub target: Target,
-    /// Whether the policy may read `input.environment` (see [`reads_environment`]).
-    reads_environment: bool,
+    reads: Reads,
     /// `data.<package>.deny` / `.warn` where declared, with the level each reports at.
     entries: Vec<(Level, String)>,
 }
@@ -252,9 +392,9 @@ pub struct Policies {
     files: Vec<Arc<SourceFile>>,
     engine: Engine,
     program: Option<(CompiledPolicy, Arc<regorus::rvm::program::Program>)>,
-    /// Per target and scope, one entry point gathering every policy's results: one VM
-    /// call per input instead of one per policy.
-    aggregates: Vec<(Target, Scope, String)>,
+    groups: Vec<Group>,
+    /// The spec fields intent policies read, the only ones converted for them.
+    spec_fields: Option<BTreeSet<String>>,
 }
 
 impl Default for Policies {
@@ -264,7 +404,8 @@ impl Default for Policies {
             files: Vec::new(),
             engine: Engine::new(),
             program: None,
-            aggregates: Vec::new(),
+            groups: Vec::new(),
+            spec_fields: None,
         }
     }
 }
@@ -498,118 +639,67 @@ pub fn load(root: &Path) -> (Policies, Vec<Finding>) {
                 file: file.path.clone(),
             }),
             target,
-            reads_environment: reads_environment(&file.text),
+            reads: Reads::of(&file.text),
             entries,
         });
     }
-    let (program, aggregates) = compile_vm(&mut engine, &policies);
+    let mut groups = groups(&policies);
+    let spec_fields = spec_fields(&policies);
+    let program = compile_vm(&mut engine, &mut groups);
     (
         Policies {
             policies,
             files,
             engine,
             program,
-            aggregates,
+            spec_fields,
+            groups,
         },
         findings,
     )
 }
 
-/// Whether a policy may read `input.environment`: conservatively, whether its text uses
-/// `input` other than as `input.intent`, `input.team`, `input.dependencies`,
-/// `input.platform` or `input.kind`, or refers to other documents under `data`, whose
-/// rules may read it.
-fn reads_environment(text: &str) -> bool {
-    const SHARED: &[&str] = &["intent", "team", "dependencies", "platform", "kind"];
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let bytes = text.as_bytes();
-    let word_at = |at: usize, word: &str| {
-        text[at..].starts_with(word)
-            && (at == 0 || !ident(bytes[at - 1]))
-            && bytes.get(at + word.len()).is_none_or(|b| !ident(*b))
-    };
-    let field_after = |at: usize| {
-        let rest = text[at..].strip_prefix('.')?;
-        let end = rest.bytes().position(|b| !ident(b)).unwrap_or(rest.len());
-        Some(&rest[..end])
-    };
-    text.match_indices("input").any(|(at, _)| {
-        word_at(at, "input") && !field_after(at + 5).is_some_and(|field| SHARED.contains(&field))
-    }) || text
-        .match_indices("data")
-        .any(|(at, _)| word_at(at, "data") && matches!(bytes.get(at + 4), Some(b'.' | b'[')))
-}
-
 type Program = (CompiledPolicy, Arc<regorus::rvm::program::Program>);
 
-/// One program for the register VM: per target, an aggregate rule gathering every
-/// policy's `deny` and `warn` items as `[policy, level, item]`, plus each policy's own
-/// entries (used when an aggregate fails on some input). `None` when a policy uses what
-/// the VM does not compile yet; the interpreter then runs everything.
-fn compile_vm(
-    engine: &mut Engine,
-    policies: &[Policy],
-) -> (Option<Program>, Vec<(Target, Scope, String)>) {
-    let mut aggregates = Vec::new();
-    for (target, scope, name) in [
-        (Target::Intent, Scope::All, "intent"),
-        (Target::Intent, Scope::PerEnvironment, "intent_environment"),
-        (Target::Intent, Scope::Shared, "intent_shared"),
-        (Target::Kubernetes, Scope::All, "kubernetes"),
-        (Target::Terraform, Scope::All, "terraform"),
-        (Target::Platform, Scope::All, "platform"),
-    ] {
-        let mut module = format!("package paved.aggregate.{name}\n\nimport rego.v1\n");
-        let mut any = false;
-        for (index, policy) in policies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.target == target && scope.includes(p))
-        {
-            for (level, entry) in &policy.entries {
-                let level = if *level == Level::Warn {
-                    "warn"
-                } else {
-                    "deny"
-                };
-                module.push_str(&format!(
-                    "\nresults contains [{index}, \"{level}\", item] if {{\n\tsome item in {entry}\n}}\n"
-                ));
-                any = true;
-            }
-        }
-        if any
-            && engine
-                .add_policy(format!("<aggregate {name}>"), module)
-                .is_ok()
-        {
-            aggregates.push((
-                target,
-                scope,
-                format!("data.paved.aggregate.{name}.results"),
+/// One program for the register VM: per group, an aggregate rule gathering its policies'
+/// `deny` and `warn` items as `[policy, level, item]`, plus each policy's own entries
+/// (used when an aggregate fails on some input). `None` when a policy uses what the VM
+/// does not compile yet; the interpreter then runs everything.
+fn compile_vm(engine: &mut Engine, groups: &mut [Group]) -> Option<Program> {
+    for (index, group) in groups.iter_mut().enumerate() {
+        let mut module = format!("package paved.aggregate.g{index}\n\nimport rego.v1\n");
+        for (policy, level, entry) in &group.entries {
+            let level = if *level == Level::Warn {
+                "warn"
+            } else {
+                "deny"
+            };
+            module.push_str(&format!(
+                "\nresults contains [{policy}, \"{level}\", item] if {{\n\tsome item in {entry}\n}}\n"
             ));
         }
+        if engine
+            .add_policy(format!("<aggregate {index}>"), module)
+            .is_ok()
+        {
+            group.aggregate = Some(format!("data.paved.aggregate.g{index}.results"));
+        }
     }
-    let mut entries: Vec<&str> = aggregates.iter().map(|(.., e)| e.as_str()).collect();
+    let mut entries: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g.aggregate.as_deref())
+        .collect();
     entries.extend(
-        policies
+        groups
             .iter()
-            .flat_map(|p| p.entries.iter().map(|(_, e)| e.as_str())),
+            .flat_map(|g| g.entries.iter().map(|(.., e)| e.as_str())),
     );
-    let Some(first) = entries.first() else {
-        return (None, aggregates);
-    };
-    let program = engine
-        .compile_with_entrypoint(&(*first).into())
-        .ok()
-        .and_then(|compiled| {
-            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                &compiled, &entries,
-            )
+    let first = entries.first()?;
+    let compiled = engine.compile_with_entrypoint(&(*first).into()).ok()?;
+    let program =
+        regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &entries)
             .ok()?;
-            Some((compiled, program))
-        });
-    (program, aggregates)
+    Some((compiled, program))
 }
 
 /// Evaluates entry points against inputs, on whichever engine the policies allow.
@@ -659,7 +749,7 @@ impl Evaluator {
     fn evaluate(
         &mut self,
         input: &Rego,
-        entries: &[(usize, Level, &str)],
+        entries: &[(usize, Level, String)],
     ) -> Vec<(usize, Level, Result<Rego, String>)> {
         let input = input.clone();
         match self {
@@ -685,9 +775,7 @@ impl Evaluator {
                         (
                             *policy,
                             *level,
-                            engine
-                                .eval_rule((*entry).to_string())
-                                .map_err(|e| e.to_string()),
+                            engine.eval_rule(entry.clone()).map_err(|e| e.to_string()),
                         )
                     })
                     .collect()
@@ -733,88 +821,71 @@ impl Policies {
     /// Evaluate the policies of `target` on every input, in parallel. Evaluation errors
     /// become findings on the policy.
     pub fn evaluate(&self, target: Target, inputs: &[Rego]) -> (Vec<Vec<Violation>>, Vec<Finding>) {
-        self.evaluate_with(target, Scope::All, inputs.len(), &|i| inputs[i].clone())
-    }
-
-    /// Like [`Policies::evaluate`], building input `i` with `input(i)` where it is
-    /// evaluated, so that inputs never all exist at once.
-    pub fn evaluate_with(
-        &self,
-        target: Target,
-        scope: Scope,
-        count: usize,
-        input: &(dyn Fn(usize) -> Rego + Sync),
-    ) -> (Vec<Vec<Violation>>, Vec<Finding>) {
-        let entries: Vec<(usize, Level, &str)> = self
-            .policies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.target == target && scope.includes(p))
-            .flat_map(|(i, p)| {
-                p.entries
-                    .iter()
-                    .map(move |(level, e)| (i, *level, e.as_str()))
-            })
-            .collect();
-        if entries.is_empty() {
-            return ((0..count).map(|_| Vec::new()).collect(), Vec::new());
-        }
-        let aggregate = self
-            .program
-            .as_ref()
-            .and(
-                self.aggregates
-                    .iter()
-                    .find(|(t, s, _)| *t == target && *s == scope),
-            )
-            .map(|(.., entry)| entry.as_str());
-        let results: Vec<Outcome> = (0..count)
-            .into_par_iter()
+        let groups: Vec<&Group> = self.groups.iter().filter(|g| g.target == target).collect();
+        let results: Vec<Outcome> = inputs
+            .par_iter()
             .map_init(
                 || self.evaluator(),
-                |evaluator, i| {
-                    let input = input(i);
-                    if let Some(entry) = aggregate
-                        && let Some(violations) = evaluator.aggregate(&input, entry)
-                    {
-                        return (violations, Vec::new());
+                |evaluator, input| {
+                    let mut outcome = Outcome::default();
+                    for group in &groups {
+                        let (violations, errors) = self.run(evaluator, group, input);
+                        outcome.0.extend(violations);
+                        outcome.1.extend(errors);
                     }
-                    let mut violations = Vec::new();
-                    let mut errors = Vec::new();
-                    for (policy, level, result) in evaluator.evaluate(&input, &entries) {
-                        match result {
-                            Ok(value) => violations.extend(items(&value).into_iter().map(
-                                |(message, path)| Violation {
-                                    policy,
-                                    level,
-                                    message,
-                                    path,
-                                },
-                            )),
-                            Err(e) => errors.push((policy, e)),
-                        }
-                    }
-                    (violations, errors)
+                    outcome
                 },
             )
             .collect();
-        let mut findings = Vec::new();
-        let mut reported = BTreeSet::new();
-        let mut out = Vec::with_capacity(results.len());
-        for (violations, errors) in results {
-            for (policy, error) in errors {
-                if reported.insert(policy) {
-                    let code = &self.policies[policy].rule.code;
-                    findings.push(error_finding(
-                        &self.files,
-                        &error,
-                        &format!("policy `{code}` failed"),
-                    ));
-                }
-            }
-            out.push(violations);
+        let mut errors = Vec::new();
+        let violations = results
+            .into_iter()
+            .map(|(violations, e)| {
+                errors.extend(e);
+                violations
+            })
+            .collect();
+        (violations, self.error_findings(errors))
+    }
+
+    /// One group's policies on one input: through its aggregate entry when it has one
+    /// and it succeeds, else policy by policy, which tells which policy failed.
+    fn run(&self, evaluator: &mut Evaluator, group: &Group, input: &Rego) -> Outcome {
+        if self.program.is_some()
+            && let Some(entry) = &group.aggregate
+            && let Some(violations) = evaluator.aggregate(input, entry)
+        {
+            return (violations, Vec::new());
         }
-        (out, findings)
+        let mut violations = Vec::new();
+        let mut errors = Vec::new();
+        for (policy, level, result) in evaluator.evaluate(input, &group.entries) {
+            match result {
+                Ok(value) => {
+                    violations.extend(items(&value).into_iter().map(|(message, path)| Violation {
+                        policy,
+                        level,
+                        message,
+                        path,
+                    }))
+                }
+                Err(e) => errors.push((policy, e)),
+            }
+        }
+        (violations, errors)
+    }
+
+    /// One finding per policy that failed, on the policy's source.
+    fn error_findings(&self, errors: Vec<(usize, String)>) -> Vec<Finding> {
+        let mut reported = BTreeSet::new();
+        errors
+            .into_iter()
+            .filter(|(policy, _)| reported.insert(*policy))
+            .map(|(policy, error)| {
+                let code = &self.policies[policy].rule.code;
+                error_finding(&self.files, &error, &format!("policy `{code}` failed"))
+            })
+            .collect()
     }
 }
 
@@ -929,9 +1000,16 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    /// A service's intent, with one environment's overrides applied, and the summaries of
-    /// its dependencies: converted once for the environments that share the spec.
-    pub fn intent(&self, entry: &ServiceEntry, spec: &crate::intent::ServiceSpec) -> IntentInput {
+    /// A service's effective intents (one per distinct spec its environments resolve
+    /// to) with the summaries of their dependencies, holding the spec fields policies
+    /// `read` (all when `None`). A field's value is converted once for all the specs that
+    /// share it: environments mostly override a field or two.
+    pub fn intents(
+        &self,
+        entry: &ServiceEntry,
+        specs: &[&crate::intent::ServiceSpec],
+        read: Option<&BTreeSet<String>>,
+    ) -> Vec<IntentInput> {
         let service = &entry.service;
         let summary = |name: &String| {
             self.catalog.services.get(name).map(|d| {
@@ -943,21 +1021,69 @@ impl<'a> Inputs<'a> {
                 })
             })
         };
-        let mut spec_json = serde_json::to_value(spec).unwrap_or(Json::Null);
-        if let Json::Object(map) = &mut spec_json {
-            map.remove("environments");
-        }
-        let intent = json!({
-            "apiVersion": crate::intent::API_VERSION,
-            "kind": "Service",
-            "metadata": service.metadata,
-            "spec": spec_json,
-        });
-        let dependencies: Vec<Json> = spec.dependencies.iter().filter_map(summary).collect();
-        IntentInput {
-            intent: Rego::from(intent),
-            dependencies: Rego::from(Json::Array(dependencies)),
-        }
+        // Through JSON text: regorus parses it straight into its values, several times
+        // faster than through `serde_json::Value`.
+        let parse = |text: &str| Rego::from_json_str(text).unwrap_or(Rego::Null);
+        let metadata = parse(&serde_json::to_string(&service.metadata).unwrap_or_default());
+        // Converted field values, by the collection they share or by their JSON text.
+        let mut converted: BTreeMap<(&str, FieldKey), Rego> = BTreeMap::new();
+        let mut summaries: Vec<(usize, Rego)> = Vec::new();
+        specs
+            .iter()
+            .map(|spec| {
+                let mut object = BTreeMap::new();
+                spec_fields_of(spec, &mut |name, shared, text| {
+                    if read.is_some_and(|r| !r.contains(name)) {
+                        return;
+                    }
+                    let key = match shared {
+                        Some(address) => FieldKey::Shared(address),
+                        None => FieldKey::Text(text()),
+                    };
+                    let value = match converted.get(&(name, key.clone())) {
+                        Some(value) => value.clone(),
+                        None => {
+                            let value = match &key {
+                                FieldKey::Text(text) => parse(text),
+                                FieldKey::Shared(_) => parse(&text()),
+                            };
+                            converted.insert((name, key), value.clone());
+                            value
+                        }
+                    };
+                    object.insert(Rego::from(name), value);
+                });
+                let intent = BTreeMap::from([
+                    (
+                        Rego::from("apiVersion"),
+                        Rego::from(crate::intent::API_VERSION),
+                    ),
+                    (Rego::from("kind"), Rego::from("Service")),
+                    (Rego::from("metadata"), metadata.clone()),
+                    (Rego::from("spec"), Rego::from(object)),
+                ]);
+                let address = Arc::as_ptr(&spec.dependencies) as usize;
+                let dependencies = match summaries.iter().find(|(a, _)| *a == address) {
+                    Some((_, value)) => value.clone(),
+                    None => {
+                        let list: Vec<Json> =
+                            spec.dependencies.iter().filter_map(summary).collect();
+                        let value = parse(&Json::Array(list).to_string());
+                        summaries.push((address, value.clone()));
+                        value
+                    }
+                };
+                IntentInput {
+                    intent: Rego::from(intent),
+                    dependencies,
+                }
+            })
+            .collect()
+    }
+
+    /// An environment as policies see it.
+    pub fn environment(&self, name: &str) -> Rego {
+        self.environments.get(name).cloned().unwrap_or(Rego::Null)
     }
 
     /// The input of a service in one environment: its intent, the environment, its
@@ -967,7 +1093,7 @@ impl<'a> Inputs<'a> {
         &self,
         entry: &ServiceEntry,
         intent: &IntentInput,
-        environment: Option<&str>,
+        environment: Option<&Rego>,
     ) -> Rego {
         let mut input = BTreeMap::new();
         input.insert(Rego::from("kind"), Rego::from("Service"));
@@ -975,13 +1101,7 @@ impl<'a> Inputs<'a> {
         input.insert(Rego::from("dependencies"), intent.dependencies.clone());
         input.insert(Rego::from("platform"), self.platform.clone());
         if let Some(environment) = environment {
-            input.insert(
-                Rego::from("environment"),
-                self.environments
-                    .get(environment)
-                    .cloned()
-                    .unwrap_or(Rego::Null),
-            );
+            input.insert(Rego::from("environment"), environment.clone());
         }
         input.insert(
             Rego::from("team"),
@@ -991,6 +1111,79 @@ impl<'a> Inputs<'a> {
                 .unwrap_or(Rego::Null),
         );
         Rego::from(input)
+    }
+}
+
+/// What identifies a spec field's value among a service's specs.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum FieldKey {
+    /// The address of the collection behind an `Arc`, shared by the specs whose
+    /// environments leave it alone.
+    Shared(usize),
+    /// The JSON text of the value.
+    Text(String),
+}
+
+/// Receives a field's name, the shared collection behind it and its JSON text on demand.
+type FieldVisitor<'a, 'v> = dyn FnMut(&'a str, Option<usize>, &dyn Fn() -> String) + 'v;
+
+/// Calls `visit` with each field of `spec` as its JSON form has it (name, the shared
+/// collection behind it if any, its JSON text on demand), leaving out `environments`,
+/// which the resolver has applied. The destructuring names every field, so that a
+/// field added to the spec cannot be forgotten here.
+fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVisitor<'a, '_>) {
+    fn text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+        serde_json::to_string(value).unwrap_or_default()
+    }
+    fn shared<T>(value: &Arc<T>) -> Option<usize> {
+        Some(Arc::as_ptr(value).cast::<()>() as usize)
+    }
+    let crate::intent::ServiceSpec {
+        kind,
+        image,
+        command,
+        args,
+        ports,
+        size,
+        replicas,
+        autoscaling,
+        probes,
+        env,
+        secrets,
+        dependencies,
+        expose,
+        slos,
+        alerts,
+        resources,
+        environments: _,
+        extensions,
+    } = spec;
+    visit("type", None, &|| text(kind));
+    visit("image", None, &|| text(image));
+    visit("command", shared(command), &|| text(command));
+    visit("args", shared(args), &|| text(args));
+    visit("ports", shared(ports), &|| text(ports));
+    if let Some(size) = size {
+        visit("size", None, &|| text(size));
+    }
+    if let Some(replicas) = replicas {
+        visit("replicas", None, &|| text(replicas));
+    }
+    if let Some(autoscaling) = autoscaling {
+        visit("autoscaling", None, &|| text(autoscaling));
+    }
+    visit("probes", shared(probes), &|| text(probes));
+    visit("env", shared(env), &|| text(env));
+    visit("secrets", shared(secrets), &|| text(secrets));
+    visit("dependencies", shared(dependencies), &|| text(dependencies));
+    if let Some(expose) = expose {
+        visit("expose", None, &|| text(expose));
+    }
+    visit("slos", shared(slos), &|| text(slos));
+    visit("alerts", shared(alerts), &|| text(alerts));
+    visit("resources", shared(resources), &|| text(resources));
+    for (name, value) in extensions {
+        visit(name, None, &|| text(value));
     }
 }
 
@@ -1215,6 +1408,76 @@ impl Reporter<'_> {
     }
 }
 
+/// The intent policies' outcome for each of a service's deployments. Environments that
+/// agree on what a group of policies reads share one evaluation of the group.
+fn evaluate_service(
+    policies: &Policies,
+    groups: &[&Group],
+    builder: &Inputs,
+    evaluator: &mut Evaluator,
+    entry: &ServiceEntry,
+) -> Vec<Outcome> {
+    let deployments = &entry.deployments;
+    // Environments that override nothing share one spec: it is converted once.
+    let mut specs: Vec<&crate::intent::ServiceSpec> = Vec::new();
+    let spec_of: Vec<usize> = deployments
+        .iter()
+        .map(|d| {
+            specs
+                .iter()
+                .position(|s| std::ptr::eq(*s, d.spec.as_ref()))
+                .unwrap_or_else(|| {
+                    specs.push(&d.spec);
+                    specs.len() - 1
+                })
+        })
+        .collect();
+    let intents = builder.intents(entry, &specs, policies.spec_fields.as_ref());
+    let environments: Vec<Rego> = deployments
+        .iter()
+        .map(|d| builder.environment(&d.environment))
+        .collect();
+    // Inputs are built once and shared by the groups: per deployment, and per spec
+    // without the environment.
+    let mut with_environment: Vec<Option<Rego>> = vec![None; deployments.len()];
+    let mut without_environment: Vec<Option<Rego>> = vec![None; specs.len()];
+    let mut outcomes = vec![Outcome::default(); deployments.len()];
+    for group in groups {
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        for (d, &spec) in spec_of.iter().enumerate() {
+            let same = classes.iter_mut().find(|class| {
+                let other = class[0];
+                group.reads.agree(
+                    (&intents[spec_of[other]], &environments[other]),
+                    (&intents[spec], &environments[d]),
+                )
+            });
+            match same {
+                Some(class) => class.push(d),
+                None => classes.push(vec![d]),
+            }
+        }
+        for class in classes {
+            let first = class[0];
+            let spec = spec_of[first];
+            let input = if group.reads.reads_environment() {
+                with_environment[first].get_or_insert_with(|| {
+                    builder.service(entry, &intents[spec], Some(&environments[first]))
+                })
+            } else {
+                without_environment[spec]
+                    .get_or_insert_with(|| builder.service(entry, &intents[spec], None))
+            };
+            let (violations, errors) = policies.run(evaluator, group, input);
+            for &d in &class {
+                outcomes[d].0.extend(violations.iter().cloned());
+            }
+            outcomes[first].1.extend(errors);
+        }
+    }
+    outcomes
+}
+
 /// Intent and platform policies over the whole catalog.
 pub fn check(
     root: &Path,
@@ -1228,56 +1491,32 @@ pub fn check(
     let mut findings = Vec::new();
     let waivers = waivers(root, catalog, schemas, &mut findings);
     let builder = Inputs::new(config, catalog);
-    let units: Vec<(&ServiceEntry, &crate::resolve::Deployment)> = catalog
-        .services
-        .values()
-        .flat_map(|entry| entry.deployments.iter().map(move |d| (entry, d)))
+    let groups: Vec<&Group> = policies
+        .groups
+        .iter()
+        .filter(|g| g.target == Target::Intent)
         .collect();
-    // Environments that override nothing share one spec: it is converted once, and the
-    // policies that do not read the environment run once for all of them.
-    let mut shared: Vec<(&ServiceEntry, &crate::intent::ServiceSpec, Vec<usize>)> = Vec::new();
-    let mut group_of = Vec::with_capacity(units.len());
-    for (i, (entry, deployment)) in units.iter().enumerate() {
-        let first = shared.len()
-            - shared
-                .iter()
-                .rev()
-                .take_while(|(other, ..)| std::ptr::eq(*other, *entry))
-                .count();
-        let same = shared[first..]
-            .iter()
-            .position(|(_, spec, _)| std::ptr::eq(*spec, deployment.spec.as_ref()));
-        match same {
-            Some(at) => {
-                shared[first + at].2.push(i);
-                group_of.push(first + at);
-            }
-            None => {
-                group_of.push(shared.len());
-                shared.push((entry, &deployment.spec, vec![i]));
-            }
-        }
-    }
-    let intents: Vec<IntentInput> = shared
+    // Service by service, so that only the inputs of the services being evaluated exist
+    // at once.
+    let services: Vec<&ServiceEntry> = catalog.services.values().collect();
+    let outcomes: Vec<Vec<Outcome>> = services
         .par_iter()
-        .map(|(entry, spec, _)| builder.intent(entry, spec))
+        .map_init(
+            || policies.evaluator(),
+            |evaluator, entry| evaluate_service(policies, &groups, &builder, evaluator, entry),
+        )
         .collect();
-    let (mut results, errors) =
-        policies.evaluate_with(Target::Intent, Scope::PerEnvironment, units.len(), &|i| {
-            let (entry, deployment) = units[i];
-            builder.service(entry, &intents[group_of[i]], Some(&deployment.environment))
-        });
-    findings.extend(errors);
-    let (shared_results, errors) =
-        policies.evaluate_with(Target::Intent, Scope::Shared, shared.len(), &|i| {
-            builder.service(shared[i].0, &intents[i], None)
-        });
-    findings.extend(errors);
-    for ((.., members), violations) in shared.iter().zip(shared_results) {
-        for &member in members {
-            results[member].extend(violations.iter().cloned());
-        }
+    let mut errors = Vec::new();
+    let mut results = Vec::new();
+    for (violations, e) in outcomes.into_iter().flatten() {
+        results.push(violations);
+        errors.extend(e);
     }
+    findings.extend(policies.error_findings(errors));
+    let units: Vec<(&ServiceEntry, &crate::resolve::Deployment)> = services
+        .iter()
+        .flat_map(|entry| entry.deployments.iter().map(move |d| (*entry, d)))
+        .collect();
     let units: Vec<(&ServiceEntry, &str)> = units
         .into_iter()
         .map(|(entry, deployment)| (entry, deployment.environment.as_str()))
@@ -1701,30 +1940,109 @@ mod tests {
     }
 
     #[test]
-    fn policies_that_may_read_the_environment_are_told_apart() {
-        assert!(!reads_environment(
-            "deny contains x if { input.intent.spec.replicas < 2; input.team.spec.email }"
-        ));
-        assert!(!reads_environment(
-            "import input.intent.metadata as meta\nx := metadata.name"
-        ));
-        assert!(reads_environment(
-            "deny contains x if input.environment.production"
-        ));
-        assert!(reads_environment(
-            "deny contains x if { some k, v in input; k == \"environment\" }"
-        ));
-        assert!(reads_environment("x := input[\"environment\"]"));
-        assert!(reads_environment("import data.lib.helpers"));
-        assert!(!reads_environment(
-            "myinput.environment := 1\ninputs.environment := 2"
-        ));
+    fn what_a_policy_reads_is_told_from_its_text() {
+        let fields = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+        let reads = Reads::of(
+            "deny contains x if { input.intent.spec.replicas < 2; input.team.spec.email; input.dependencies[_] }",
+        );
+        assert_eq!(reads.environment, fields(&[]));
+        assert_eq!(reads.spec, fields(&["dependencies", "replicas"]));
+        assert!(!reads.reads_environment());
+        let reads = Reads::of("import input.intent.metadata as meta\nx := meta.name");
+        assert_eq!((reads.environment, reads.spec), (fields(&[]), fields(&[])));
+        let reads = Reads::of(
+            "deny contains x if { input.environment.production; input.intent.spec.image }",
+        );
+        assert_eq!(reads.environment, fields(&["production"]));
+        assert_eq!(reads.spec, fields(&["image"]));
+        // The spec passed whole, or the environment read whole.
+        assert_eq!(
+            Reads::of("x := object.get(input.intent.spec, \"a\", 1)").spec,
+            None
+        );
+        assert_eq!(Reads::of("import input.intent as i").spec, None);
+        assert_eq!(Reads::of("e := input.environment").environment, None);
+        // What the analysis cannot follow reads everything.
+        for text in [
+            "deny contains x if { some k, v in input; k == \"environment\" }",
+            "x := input[\"environment\"]",
+            "import data.lib.helpers",
+            "x := data[\"lib\"]",
+        ] {
+            assert_eq!(Reads::of(text), Reads::everything(), "{text}");
+        }
+        // Words that only contain `input` or `data`.
+        assert_eq!(
+            Reads::of("myinput.environment := 1\ninputs.environment := 2\nmydata.x := 3"),
+            Reads::of(""),
+        );
         let (policies, _) = load(tempfile::tempdir().unwrap().path());
-        let reads = |code: &str| policies.find(code).unwrap().reads_environment;
-        assert!(reads("prod-min-replicas"));
-        assert!(reads("ephemeral-ttl"));
-        assert!(!reads("secret-in-env"));
-        assert!(!reads("image-registry"));
+        let reads = |code: &str| policies.find(code).unwrap().reads.clone();
+        assert_eq!(
+            reads("prod-min-replicas").environment,
+            fields(&["production"])
+        );
+        assert!(!reads("secret-in-env").reads_environment());
+        assert_eq!(reads("image-registry").spec, fields(&["image"]));
+    }
+
+    #[test]
+    fn environments_share_evaluations_only_where_they_agree() {
+        let (policies, _) = load(tempfile::tempdir().unwrap().path());
+        let group = |code: &str| {
+            policies
+                .groups
+                .iter()
+                .find(|g| {
+                    g.entries
+                        .iter()
+                        .any(|e| policies.policies[e.0].rule.code == code)
+                })
+                .unwrap()
+        };
+        let intent = |image: &str, size: &str| IntentInput {
+            intent: Rego::from(json!({"spec": {"image": image, "size": size}})),
+            dependencies: Rego::from(json!([])),
+        };
+        let dev = Rego::from(json!({"name": "dev", "production": false}));
+        let staging = Rego::from(json!({"name": "staging", "production": false}));
+        let prod = Rego::from(json!({"name": "prod", "production": true}));
+        let (a, b) = (intent("app:1", "small"), intent("app:1", "large"));
+        let image = &group("image-pinned").reads;
+        assert!(image.agree((&a, &dev), (&b, &prod)), "size is not read");
+        assert!(!image.agree((&a, &dev), (&intent("app:2", "small"), &dev)));
+        let production = &group("prod-image-digest").reads;
+        assert!(production.agree((&a, &dev), (&b, &staging)));
+        assert!(!production.agree((&a, &staging), (&a, &prod)));
+        assert!(
+            !group("resource-name-length")
+                .reads
+                .agree((&a, &dev), (&a, &staging))
+        );
+    }
+
+    #[test]
+    fn spec_fields_are_those_the_spec_serializes_to() {
+        let spec: crate::intent::ServiceSpec = serde_json::from_value(json!({
+            "type": "api",
+            "image": "ghcr.io/acme/a:1",
+            "ports": [{"name": "http", "port": 8080}],
+            "replicas": 2,
+            "env": {"LOG_LEVEL": "info"},
+            "dependencies": ["b"],
+            "expose": {"visibility": "internal"},
+            "resources": {"db": {"type": "postgres"}},
+            "environments": {"prod": {"replicas": 3}},
+            "x-team-note": "kept",
+        }))
+        .unwrap();
+        let mut expected = serde_json::to_value(&spec).unwrap();
+        expected.as_object_mut().unwrap().remove("environments");
+        let mut seen = serde_json::Map::new();
+        spec_fields_of(&spec, &mut |name, _, text| {
+            seen.insert(name.to_string(), serde_json::from_str(&text()).unwrap());
+        });
+        assert_eq!(Json::Object(seen), expected);
     }
 
     #[test]
@@ -1764,13 +2082,21 @@ mod tests {
                 .map(|p| Policy {
                     rule: Arc::clone(&p.rule),
                     target: p.target,
-                    reads_environment: p.reads_environment,
+                    reads: p.reads.clone(),
                     entries: p.entries.clone(),
                 })
                 .collect(),
             files: policies.files.clone(),
             engine: policies.engine.clone(),
-            aggregates: Vec::new(),
+            groups: policies
+                .groups
+                .iter()
+                .map(|g| Group {
+                    aggregate: None,
+                    ..g.clone()
+                })
+                .collect(),
+            spec_fields: None,
         };
         let (reference, errors) = slow.evaluate(Target::Intent, &inputs);
         assert!(errors.is_empty());
