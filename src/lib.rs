@@ -13,6 +13,7 @@ pub mod docs;
 pub mod error;
 pub mod finding;
 pub mod intent;
+pub mod mask;
 pub mod output;
 pub mod placeholder;
 pub mod plan;

@@ -98,7 +98,15 @@ pub fn diff(prefix: &str, plan: &Plan) -> String {
             Action::Delete => (format!("a/{path}"), String::from("/dev/null")),
             Action::Update => (format!("a/{path}"), format!("b/{path}")),
         };
-        let text_diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+        // Diffs end up in CI logs: secret values are masked, whoever put them there.
+        let (masked_old, masked_new) = (crate::mask::mask(&old), crate::mask::mask(&new));
+        if masked_old == masked_new {
+            out.push_str(&format!(
+                "--- {from}\n+++ {to}\n  (only secret values changed; they are not shown)\n"
+            ));
+            continue;
+        }
+        let text_diff = similar::TextDiff::from_lines(masked_old.as_ref(), masked_new.as_ref());
         out.push_str(
             &text_diff
                 .unified_diff()
@@ -172,5 +180,25 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("-a: 1\n+a: 2\n"), "{text}");
+    }
+
+    #[test]
+    fn diffs_mask_secret_values() {
+        let plan = Plan {
+            changes: vec![plan::Change {
+                path: String::from("secret.yaml"),
+                action: Action::Update,
+                old: Some(b"kind: Secret\ndata:\n  password: b2xk\n".to_vec()),
+                new: Some(b"kind: Secret\ndata:\n  password: bmV3\n".to_vec()),
+            }],
+            unchanged: 0,
+            conflicts: Vec::new(),
+            manifest: Default::default(),
+            manifest_changed: false,
+        };
+        let diff = diff("generated", &plan);
+        assert!(diff.contains("a/generated/secret.yaml"), "{diff}");
+        assert!(!diff.contains("b2xk") && !diff.contains("bmV3"), "{diff}");
+        assert!(diff.contains("only secret values changed"), "{diff}");
     }
 }

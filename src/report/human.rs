@@ -117,7 +117,7 @@ impl<'a> FindingDiagnostic<'a> {
         let file = &finding.location.file;
         Self {
             finding,
-            source: NamedSource::new(&file.path, Arc::clone(&file.text)),
+            source: NamedSource::new(&file.path, masked_text(&file.text)),
             elsewhere: finding
                 .related
                 .iter()
@@ -125,6 +125,15 @@ impl<'a> FindingDiagnostic<'a> {
                 .map(RelatedDiagnostic::new)
                 .collect(),
         }
+    }
+}
+
+/// The file's text with secret values masked; masking keeps byte offsets, so spans
+/// still fit.
+fn masked_text(text: &Arc<str>) -> Arc<str> {
+    match crate::mask::mask(text) {
+        std::borrow::Cow::Borrowed(_) => Arc::clone(text),
+        std::borrow::Cow::Owned(masked) => Arc::from(masked),
     }
 }
 
@@ -207,7 +216,7 @@ impl RelatedDiagnostic {
         Self {
             message: related.message.clone(),
             span: source_span(&related.location),
-            source: NamedSource::new(&file.path, Arc::clone(&file.text)),
+            source: NamedSource::new(&file.path, masked_text(&file.text)),
         }
     }
 }

@@ -45,8 +45,11 @@ impl Default for Style {
     }
 }
 
-/// Render findings in `format`.
+/// Render findings in `format`, with secret values masked (see [`crate::mask`]) in
+/// their texts and, for people, in the source lines shown.
 pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style) -> Output {
+    let masked: Vec<Finding> = findings.iter().map(masked).collect();
+    let findings = masked.as_slice();
     match format {
         Format::Human => Output {
             stdout: String::new(),
@@ -65,4 +68,16 @@ pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style)
             stderr: String::new(),
         },
     }
+}
+
+fn masked(finding: &Finding) -> Finding {
+    let text = |text: &String| crate::mask::mask(text).into_owned();
+    let mut finding = finding.clone();
+    finding.message = text(&finding.message);
+    finding.label = text(&finding.label);
+    finding.help = text(&finding.help);
+    for related in &mut finding.related {
+        related.message = text(&related.message);
+    }
+    finding
 }
