@@ -8,6 +8,7 @@ use crate::codes::{self, Code};
 use crate::error::Error;
 use crate::finding::Severity;
 use crate::plan::{self, Action, Conflict};
+use crate::repo::Repo;
 use crate::report::{self, Style};
 use crate::schema;
 use crate::timings::stage;
@@ -110,7 +111,7 @@ fn repository(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
 }
 
 fn check(root: &Path, format: report::Format, style: Style, today: &str) -> Result<Outcome, Error> {
-    let outcome = check::run(root, today)?;
+    let outcome = check::run(&Repo::work_tree(root), today)?;
     let output = report::render(format, &outcome.findings, &outcome.stats, style);
     let code = if outcome.config_invalid {
         2
@@ -143,7 +144,8 @@ struct RenderOptions {
 }
 
 fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
-    let mut checked = check::run(root, &options.today)?;
+    let repo = Repo::work_tree(root);
+    let mut checked = check::run(&repo, &options.today)?;
     let code = |findings: &[crate::finding::Finding]| {
         if findings.iter().any(|f| f.severity == Severity::Error) {
             1
@@ -193,7 +195,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     let schemas = crate::schema::Schemas::new().map_err(Error::Internal)?;
     findings.extend(stage("policies on rendered objects", || {
         crate::policy::objects(
-            root,
+            &repo,
             config,
             &checked.catalog,
             &checked.policies,
@@ -316,7 +318,7 @@ fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Findin
 }
 
 fn policy_test(root: &Path, builtin: bool) -> Outcome {
-    let report = crate::policy::test(root, builtin);
+    let report = crate::policy::test(&Repo::work_tree(root), builtin);
     let mut stdout = String::new();
     for (file, test, passed, why) in &report.results {
         let status = if *passed { "PASS" } else { "FAIL" };
@@ -348,7 +350,7 @@ fn policy_test(root: &Path, builtin: bool) -> Outcome {
 }
 
 fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error> {
-    let (policies, _) = crate::policy::load(root);
+    let (policies, _) = crate::policy::load(&Repo::work_tree(root));
     if list {
         let width = codes::ALL
             .iter()

@@ -1,18 +1,19 @@
 //! The checking pipeline: discover, load, validate, resolve.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::codes::Code;
 use crate::config::{self, Config};
-use crate::discover::{self, Candidate};
+use crate::discover::Candidate;
 use crate::error::Error;
 use crate::finding::{self, Finding, Severity};
 use crate::intent::{self, API_GROUP};
 use crate::platform::Platform;
 use crate::policy::{self, Policies};
+use crate::repo::Repo;
 use crate::resolve::{self, Catalog};
 use crate::schema::Schemas;
 use crate::source::SourceFile;
@@ -46,10 +47,10 @@ pub struct Stats {
 /// Check the repository at `root`.
 /// Check the repository at `root`. `today` (`YYYY-MM-DD`) decides which waivers
 /// have expired; it is the only input that is not a file.
-pub fn run(root: &Path, today: &str) -> Result<Outcome, Error> {
+pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
     let schemas = Schemas::new().map_err(Error::Internal)?;
-    let loaded =
-        config::load(root, &schemas).map_err(|e| Error::io(root.join(config::FILE_NAME), e))?;
+    let loaded = config::load(repo, &schemas)
+        .map_err(|e| Error::io(PathBuf::from(repo.display()).join(config::FILE_NAME), e))?;
     let config = loaded.config;
     let config_file = loaded.file;
     let mut findings = loaded.findings;
@@ -65,16 +66,14 @@ pub fn run(root: &Path, today: &str) -> Result<Outcome, Error> {
             stats: Stats::default(),
         });
     }
-    let (platform, platform_findings) = crate::platform::load(root, &schemas, config.limits.yaml);
+    let (platform, platform_findings) = crate::platform::load(repo, &schemas, config.limits.yaml);
     findings.extend(platform_findings);
-    let candidates = stage("find intent files", || {
-        discover::candidates(root, &config.output)
-    })
-    .map_err(|e| Error::Usage(format!("cannot walk {}: {e}", root.display())))?;
+    let candidates = stage("find intent files", || repo.candidates(&config.output))
+        .map_err(|e| Error::Usage(format!("{}: {e}", repo.display())))?;
     let files: Vec<FileOutcome> = stage("read, parse and validate intents", || {
         candidates
             .par_iter()
-            .map(|candidate| check_file(candidate, &config, &schemas))
+            .map(|candidate| check_file(repo, candidate, &config, &schemas))
             .collect()
     });
     let mut stats = Stats {
@@ -93,11 +92,11 @@ pub fn run(root: &Path, today: &str) -> Result<Outcome, Error> {
     let catalog = stage("resolve references", || {
         resolve::resolve(&config, &platform, intents, &schemas, &mut findings)
     });
-    let (policies, policy_findings) = stage("compile policies", || policy::load(root));
+    let (policies, policy_findings) = stage("compile policies", || policy::load(repo));
     findings.extend(policy_findings);
     findings.extend(stage("policies on intents", || {
         policy::check(
-            root,
+            repo,
             &config,
             config_file.as_ref(),
             &catalog,
@@ -123,9 +122,14 @@ struct FileOutcome {
     intents: Vec<intent::Loaded>,
 }
 
-fn check_file(candidate: &Candidate, config: &Config, schemas: &Schemas) -> FileOutcome {
+fn check_file(
+    repo: &Repo,
+    candidate: &Candidate,
+    config: &Config,
+    schemas: &Schemas,
+) -> FileOutcome {
     let mut findings = Vec::new();
-    let intents = match read(candidate, config) {
+    let intents = match read(repo, candidate, config) {
         Read::NotIntents => Vec::new(),
         Read::Refused(finding) => {
             findings.push(*finding);
@@ -156,19 +160,19 @@ fn refused(file: &Arc<SourceFile>, offset: usize, code: Code, message: String) -
     Read::Refused(Box::new(Finding::new(code, file, span, message)))
 }
 
-fn read(candidate: &Candidate, config: &Config) -> Read {
-    let (path, relative) = match candidate {
+fn read(repo: &Repo, candidate: &Candidate, config: &Config) -> Read {
+    let relative = match candidate {
         Candidate::LinkOutside { relative } => {
             let file = Arc::new(SourceFile::new(relative.clone(), ""));
             let message =
                 "this file is a link to a place outside the repository; paved does not read it";
             return refused(&file, 0, Code::SymlinkOutsideRepo, message.into());
         }
-        Candidate::File { path, relative } => (path, relative),
+        Candidate::File { relative } => relative,
     };
     let empty = || Arc::new(SourceFile::new(relative.clone(), ""));
     let limit = config.limits.max_file_bytes;
-    let bytes = match read_bounded(path, limit) {
+    let bytes = match repo.read_bounded(relative, limit, HEAD_BYTES) {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(head)) => {
             let message = format!("file is larger than the {limit}-byte limit; it was not read");
@@ -221,18 +225,4 @@ fn read(candidate: &Candidate, config: &Config) -> Read {
 }
 
 /// How much of an oversized file is read to tell whether it holds intents.
-const HEAD_BYTES: u64 = 64 * 1024;
-
-/// The file's bytes, or, when it is over `limit`, its first bytes; never reads more
-/// than `limit + 1` bytes.
-fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, Vec<u8>>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 <= limit {
-        return Ok(Ok(bytes));
-    }
-    bytes.truncate(HEAD_BYTES as usize);
-    Ok(Err(bytes))
-}
+const HEAD_BYTES: usize = 64 * 1024;

@@ -1,7 +1,6 @@
 //! `paved.yaml`: the platform's configuration, with documented defaults when absent.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -388,9 +387,8 @@ struct RawLimits {
 }
 
 /// Read `paved.yaml` at the repository root. A missing file gives the defaults.
-pub fn load(root: &Path, schemas: &Schemas) -> std::io::Result<Loaded> {
-    let path = root.join(FILE_NAME);
-    let bytes = match std::fs::read(&path) {
+pub fn load(repo: &crate::repo::Repo, schemas: &Schemas) -> std::io::Result<Loaded> {
+    let bytes = match repo.read(FILE_NAME) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Loaded {

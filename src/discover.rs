@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::repo::{Entry, Snapshot};
 
 /// Folders under the repository root that never hold intents: the platform's
 /// extensions are read by their own loader.
@@ -16,7 +19,7 @@ const NOT_INTENTS: &[&str] = &[crate::platform::DIR];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Candidate {
     /// A regular file.
-    File { path: PathBuf, relative: String },
+    File { relative: String },
     /// A symbolic link whose target lies outside the repository.
     LinkOutside { relative: String },
 }
@@ -24,7 +27,7 @@ pub enum Candidate {
 impl Candidate {
     pub fn relative(&self) -> &str {
         match self {
-            Candidate::File { relative, .. } | Candidate::LinkOutside { relative } => relative,
+            Candidate::File { relative } | Candidate::LinkOutside { relative } => relative,
         }
     }
 }
@@ -73,14 +76,110 @@ pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::E
             continue;
         }
         if file_type.is_file() {
-            found.push(Candidate::File {
-                path: entry.into_path(),
-                relative,
-            });
+            found.push(Candidate::File { relative });
         }
     }
     found.sort_by(|a, b| a.relative().cmp(b.relative()));
     Ok(found)
+}
+
+/// The same selection over a snapshot's files: hidden folders, the output folder,
+/// `platform/` and paved.yaml are skipped, and the snapshot's own `.gitignore`,
+/// `.ignore` and `.pavedignore` files apply to their folder and below (a deeper file
+/// overrides a shallower one; `.pavedignore` overrides the others).
+pub fn snapshot_candidates(snapshot: &Snapshot, output: &str) -> Vec<Candidate> {
+    let output = format!("{}/", output.trim_end_matches('/'));
+    // (folder, precedence of the file's kind, its patterns)
+    let mut matchers: Vec<(String, u8, Gitignore)> = Vec::new();
+    for (path, entry) in &snapshot.files {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let precedence = match name {
+            ".gitignore" => 0,
+            ".ignore" => 1,
+            ".pavedignore" => 2,
+            _ => continue,
+        };
+        let Entry::File(bytes) = entry else {
+            continue;
+        };
+        let mut builder = GitignoreBuilder::new(Path::new("/").join(dir));
+        for line in String::from_utf8_lossy(bytes).lines() {
+            // A malformed pattern is skipped, as git does.
+            let _ = builder.add_line(None, line);
+        }
+        if let Ok(matcher) = builder.build() {
+            matchers.push((dir.to_string(), precedence, matcher));
+        }
+    }
+    // Applied shallow to deep, and by precedence within a folder: the last match wins.
+    let depth = |dir: &str| {
+        if dir.is_empty() {
+            0
+        } else {
+            dir.split('/').count()
+        }
+    };
+    matchers.sort_by_key(|(dir, precedence, _)| (depth(dir), *precedence));
+    let ignored = |path: &str| {
+        let absolute = Path::new("/").join(path);
+        let mut ignored = false;
+        for (dir, _, matcher) in &matchers {
+            if !(dir.is_empty() || path.starts_with(&format!("{dir}/"))) {
+                continue;
+            }
+            match matcher.matched_path_or_any_parents(&absolute, false) {
+                ignore::Match::Ignore(_) => ignored = true,
+                ignore::Match::Whitelist(_) => ignored = false,
+                ignore::Match::None => {}
+            }
+        }
+        ignored
+    };
+    let mut found = Vec::new();
+    for (path, entry) in &snapshot.files {
+        let hidden = path.split('/').any(|part| part.starts_with('.'));
+        let excluded = path.starts_with(&output)
+            || NOT_INTENTS
+                .iter()
+                .any(|dir| path.starts_with(&format!("{dir}/")))
+            || path == crate::config::FILE_NAME;
+        if hidden || excluded || !is_yaml(Path::new(path)) || ignored(path) {
+            continue;
+        }
+        match entry {
+            Entry::File(_) => found.push(Candidate::File {
+                relative: path.clone(),
+            }),
+            Entry::Link(target) => {
+                // A link inside the repository is read through its target's own entry.
+                if link_target(path, target).is_none() {
+                    found.push(Candidate::LinkOutside {
+                        relative: path.clone(),
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Where a link at `path` points, relative to the root; `None` when outside it.
+fn link_target(path: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn is_yaml(path: &Path) -> bool {

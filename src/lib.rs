@@ -20,6 +20,7 @@ pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod render;
+pub mod repo;
 pub mod report;
 pub mod resolve;
 pub mod resource_types;

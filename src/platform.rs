@@ -13,7 +13,6 @@
 //! parsed back and written canonically, so an intent's value can never add structure.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as TemplateValue};
@@ -24,6 +23,7 @@ use crate::codes::Code;
 use crate::finding::Finding;
 use crate::intent::Origin;
 use crate::render::hcl;
+use crate::repo::Repo;
 use crate::schema::{self, Schemas};
 use crate::source::{Location, SourceFile};
 use crate::yaml;
@@ -175,15 +175,14 @@ struct RawPatchSpec {
 }
 
 /// Read `platform/`; problems in it are findings.
-pub fn load(root: &Path, schemas: &Schemas, limits: yaml::Limits) -> (Platform, Vec<Finding>) {
+pub fn load(repo: &Repo, schemas: &Schemas, limits: yaml::Limits) -> (Platform, Vec<Finding>) {
     let mut platform = Platform::default();
     let mut findings = Vec::new();
-    let base = root.join(DIR);
-    if !base.is_dir() {
+    if repo.list(DIR).is_empty() {
         return (empty(), findings);
     }
     let mut environment = template_environment();
-    for (relative, file) in files(root, &base.join("provisioners"), &mut findings) {
+    for (relative, file) in files(repo, &format!("{DIR}/provisioners"), &mut findings) {
         let mut parts = relative.rsplitn(2, '/');
         let name = parts.next().unwrap_or_default().to_string();
         let folder = parts.next().unwrap_or_default().to_string();
@@ -217,7 +216,7 @@ pub fn load(root: &Path, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
             .cloned()
             .collect();
     }
-    for (relative, file) in files(root, &base.join("templates/kubernetes"), &mut findings) {
+    for (relative, file) in files(repo, &format!("{DIR}/templates/kubernetes"), &mut findings) {
         let Some(output) = relative
             .rsplit('/')
             .next()
@@ -235,7 +234,7 @@ pub fn load(root: &Path, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
             platform.kubernetes.insert(output.to_string(), file);
         }
     }
-    for (relative, file) in files(root, &base.join("patches"), &mut findings) {
+    for (relative, file) in files(repo, &format!("{DIR}/patches"), &mut findings) {
         if relative.ends_with(".yaml") || relative.ends_with(".yml") {
             platform
                 .patches
@@ -247,59 +246,42 @@ pub fn load(root: &Path, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
 }
 
 /// The files of a folder, sorted, read as text.
-fn files(root: &Path, dir: &Path, findings: &mut Vec<Finding>) -> Vec<(String, Arc<SourceFile>)> {
+fn files(repo: &Repo, dir: &str, findings: &mut Vec<Finding>) -> Vec<(String, Arc<SourceFile>)> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
+    for listed in repo.list(dir) {
+        let relative = listed.relative;
+        if !listed.regular {
+            let file = Arc::new(SourceFile::new(relative, ""));
+            findings.push(Finding::new(
+                Code::SymlinkOutsideRepo,
+                &file,
+                file.start(),
+                "platform files must be regular files; links are not followed",
+            ));
             continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let relative = crate::discover::relative_path(root, &path);
-            if !kind.is_file() {
+        }
+        match repo.read(&relative).map(String::from_utf8) {
+            Ok(Ok(text)) => out.push((relative.clone(), Arc::new(SourceFile::new(relative, text)))),
+            Ok(Err(_)) => {
                 let file = Arc::new(SourceFile::new(relative, ""));
                 findings.push(Finding::new(
-                    Code::SymlinkOutsideRepo,
+                    Code::FileNotUtf8,
                     &file,
                     file.start(),
-                    "platform files must be regular files; links are not followed",
+                    "platform file is not valid UTF-8",
                 ));
-                continue;
             }
-            match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) => {
-                    out.push((relative.clone(), Arc::new(SourceFile::new(relative, text))))
-                }
-                Ok(Err(_)) => {
-                    let file = Arc::new(SourceFile::new(relative, ""));
-                    findings.push(Finding::new(
-                        Code::FileNotUtf8,
-                        &file,
-                        file.start(),
-                        "platform file is not valid UTF-8",
-                    ));
-                }
-                Err(e) => {
-                    let file = Arc::new(SourceFile::new(relative, ""));
-                    findings.push(Finding::new(
-                        Code::FileUnreadable,
-                        &file,
-                        file.start(),
-                        format!("cannot read the file: {e}"),
-                    ));
-                }
+            Err(e) => {
+                let file = Arc::new(SourceFile::new(relative, ""));
+                findings.push(Finding::new(
+                    Code::FileUnreadable,
+                    &file,
+                    file.start(),
+                    format!("cannot read the file: {e}"),
+                ));
             }
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 

@@ -9,7 +9,6 @@
 //! parallel; a policy the VM cannot compile runs in regorus's interpreter instead.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -20,6 +19,7 @@ use crate::codes::Code;
 use crate::config::{Config, Level};
 use crate::finding::{Finding, Rule, Severity, Waived};
 use crate::intent::Origin;
+use crate::repo::Repo;
 use crate::resolve::{self, Catalog, ServiceEntry};
 use crate::schema::{self, Schemas};
 use crate::source::{Location, SourceFile};
@@ -427,46 +427,32 @@ impl std::fmt::Debug for Policies {
 }
 
 /// The source files of the built-in and organisation policies (tests too when asked).
-pub fn sources(root: &Path, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>) {
+pub fn sources(repo: &Repo, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>) {
     let mut files: Vec<Arc<SourceFile>> = BUILT_IN
         .iter()
         .filter(|(path, _)| tests || !path.ends_with("_test.rego"))
         .map(|(path, text)| Arc::new(SourceFile::new(*path, *text)))
         .collect();
     let mut findings = Vec::new();
-    let dir = root.join(crate::platform::DIR).join("policies");
-    let mut stack = vec![dir];
     let mut organisation = Vec::new();
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
+    for listed in repo.list(&format!("{}/policies", crate::platform::DIR)) {
+        let relative = listed.relative;
+        if !listed.regular
+            || !relative.ends_with(".rego")
+            || (!tests && relative.ends_with("_test.rego"))
+        {
             continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => stack.push(path),
-                Ok(kind) if kind.is_file() => {
-                    let relative = crate::discover::relative_path(root, &path);
-                    if !relative.ends_with(".rego") || (!tests && relative.ends_with("_test.rego"))
-                    {
-                        continue;
-                    }
-                    match std::fs::read(&path).map(String::from_utf8) {
-                        Ok(Ok(text)) => {
-                            organisation.push(Arc::new(SourceFile::new(relative, text)))
-                        }
-                        _ => {
-                            let file = Arc::new(SourceFile::new(relative, ""));
-                            findings.push(Finding::new(
-                                Code::FileUnreadable,
-                                &file,
-                                file.start(),
-                                "cannot read the policy as UTF-8 text",
-                            ));
-                        }
-                    }
-                }
-                _ => {}
+        }
+        match repo.read(&relative).map(String::from_utf8) {
+            Ok(Ok(text)) => organisation.push(Arc::new(SourceFile::new(relative, text))),
+            _ => {
+                let file = Arc::new(SourceFile::new(relative, ""));
+                findings.push(Finding::new(
+                    Code::FileUnreadable,
+                    &file,
+                    file.start(),
+                    "cannot read the policy as UTF-8 text",
+                ));
             }
         }
     }
@@ -525,8 +511,8 @@ fn error_finding(files: &[Arc<SourceFile>], error: &str, context: &str) -> Findi
 }
 
 /// Parse and compile every policy; problems are findings.
-pub fn load(root: &Path) -> (Policies, Vec<Finding>) {
-    let (files, mut findings) = sources(root, false);
+pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
+    let (files, mut findings) = sources(repo, false);
     let mut engine = Engine::new();
     engine.set_strict_builtin_errors(false);
     let mut packages: Vec<(Arc<SourceFile>, String)> = Vec::new();
@@ -1248,7 +1234,7 @@ impl WaiverEntry {
 
 /// Every waiver of the repository, with problems in the waivers file as findings.
 pub fn waivers(
-    root: &Path,
+    repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
     findings: &mut Vec<Finding>,
@@ -1267,8 +1253,10 @@ pub fn waivers(
             });
         }
     }
-    let path = root.join(crate::platform::DIR).join("waivers.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Ok(Ok(text)) = repo
+        .read(&format!("{}/waivers.yaml", crate::platform::DIR))
+        .map(String::from_utf8)
+    else {
         return out;
     };
     let file = Arc::new(SourceFile::new(
@@ -1480,7 +1468,7 @@ fn evaluate_service(
 
 /// Intent and platform policies over the whole catalog.
 pub fn check(
-    root: &Path,
+    repo: &Repo,
     config: &Config,
     config_file: Option<&Arc<SourceFile>>,
     catalog: &Catalog,
@@ -1489,7 +1477,7 @@ pub fn check(
     today: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let waivers = waivers(root, catalog, schemas, &mut findings);
+    let waivers = waivers(repo, catalog, schemas, &mut findings);
     let builder = Inputs::new(config, catalog);
     let groups: Vec<&Group> = policies
         .groups
@@ -1670,8 +1658,8 @@ pub struct TestReport {
 
 /// Run the `test_*` rules of the policies' `*_test.rego` files (OPA's convention):
 /// a test passes when it evaluates to true.
-pub fn test(root: &Path, built_in: bool) -> TestReport {
-    let (files, findings) = sources(root, true);
+pub fn test(repo: &Repo, built_in: bool) -> TestReport {
+    let (files, findings) = sources(repo, true);
     let mut report = TestReport {
         findings,
         ..TestReport::default()
@@ -1789,7 +1777,7 @@ fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, 
 /// `kind`) and every Terraform resource or data block of the generated tree.
 #[allow(clippy::too_many_arguments)]
 pub fn objects(
-    root: &Path,
+    repo: &Repo,
     config: &Config,
     catalog: &Catalog,
     policies: &Policies,
@@ -1798,7 +1786,7 @@ pub fn objects(
     today: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let waivers = waivers(root, catalog, schemas, &mut Vec::new());
+    let waivers = waivers(repo, catalog, schemas, &mut Vec::new());
     let mut reporter = Reporter {
         config,
         policies,
@@ -1930,7 +1918,7 @@ mod tests {
     #[test]
     fn built_in_policies_load_and_compile_for_the_vm() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, findings) = load(dir.path());
+        let (policies, findings) = load(&Repo::work_tree(dir.path()));
         assert!(findings.is_empty(), "{findings:?}");
         assert!(policies.policies.len() >= 15);
         assert!(
@@ -1976,7 +1964,7 @@ mod tests {
             Reads::of("myinput.environment := 1\ninputs.environment := 2\nmydata.x := 3"),
             Reads::of(""),
         );
-        let (policies, _) = load(tempfile::tempdir().unwrap().path());
+        let (policies, _) = load(&Repo::work_tree(tempfile::tempdir().unwrap().path()));
         let reads = |code: &str| policies.find(code).unwrap().reads.clone();
         assert_eq!(
             reads("prod-min-replicas").environment,
@@ -1988,7 +1976,7 @@ mod tests {
 
     #[test]
     fn environments_share_evaluations_only_where_they_agree() {
-        let (policies, _) = load(tempfile::tempdir().unwrap().path());
+        let (policies, _) = load(&Repo::work_tree(tempfile::tempdir().unwrap().path()));
         let group = |code: &str| {
             policies
                 .groups
@@ -2048,7 +2036,7 @@ mod tests {
     #[test]
     fn built_in_codes_match_their_file_names() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, _) = load(dir.path());
+        let (policies, _) = load(&Repo::work_tree(dir.path()));
         for policy in &policies.policies {
             let expected = format!("policies/{}.rego", policy.rule.code.replace('-', "_"));
             assert_eq!(policy.rule.file, expected);
@@ -2058,7 +2046,7 @@ mod tests {
     #[test]
     fn the_vm_and_the_interpreter_agree() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, _) = load(dir.path());
+        let (policies, _) = load(&Repo::work_tree(dir.path()));
         assert!(policies.program.is_some());
         let inputs = vec![
             json!({"environment": {"name": "prod", "production": true}, "platform": {"registries": ["ghcr.io/acme/"]},
@@ -2117,7 +2105,7 @@ mod tests {
     #[test]
     fn built_in_policy_tests_pass() {
         let dir = tempfile::tempdir().unwrap();
-        let report = test(dir.path(), true);
+        let report = test(&Repo::work_tree(dir.path()), true);
         assert!(report.findings.is_empty(), "{:?}", report.findings);
         let failed: Vec<_> = report.results.iter().filter(|r| !r.2).collect();
         assert!(failed.is_empty(), "{failed:?}");
@@ -2126,7 +2114,7 @@ mod tests {
 
     #[test]
     fn every_policy_file_is_embedded() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
