@@ -65,6 +65,8 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 },
             )
         }),
+        Command::Diff { base, format } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| diff(&root, &base, format, &today)),
         Command::Policy {
             command: PolicyCommand::Test { builtin },
         } => repository(cli.repo.as_deref(), &context.cwd).map(|root| policy_test(&root, builtin)),
@@ -315,6 +317,25 @@ fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Findin
         "",
     ));
     crate::finding::Finding::new(code, &file, file.start(), message)
+}
+
+fn diff(
+    root: &Path,
+    base: &str,
+    format: crate::diff::DiffFormat,
+    today: &str,
+) -> Result<Outcome, Error> {
+    let report = crate::diff::run(root, base, today)?;
+    let stdout = match format {
+        crate::diff::DiffFormat::Human => report.human(),
+        crate::diff::DiffFormat::Markdown => report.markdown(),
+        crate::diff::DiffFormat::Json => report.json(),
+    };
+    Ok(Outcome {
+        stdout,
+        stderr: String::new(),
+        code: 0,
+    })
 }
 
 fn policy_test(root: &Path, builtin: bool) -> Outcome {

@@ -54,6 +54,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Compare the generated output of a git revision with the work tree's, for review
+    Diff {
+        /// The revision to compare with: a branch, tag or commit (`origin/main`)
+        #[arg(long, value_name = "REF")]
+        base: String,
+        #[arg(long, value_enum, default_value_t = crate::diff::DiffFormat::Human)]
+        format: crate::diff::DiffFormat,
+    },
     /// Policy rules: run their unit tests
     Policy {
         #[command(subcommand)]

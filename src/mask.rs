@@ -56,6 +56,8 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     // The indentation of a secret's key whose value is a block scalar (`key: |`).
     let mut secret_scalar: Option<usize> = None;
     let mut private_key = false;
+    // The key column of a mapping whose `name` is a secret's (see below).
+    let mut named_secret: Option<usize> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
@@ -112,7 +114,24 @@ pub fn mask(text: &str) -> Cow<'_, str> {
             private_key = !content[at + 11..].contains("-----END ");
             continue;
         }
-        if let Some((key, value)) = key_value(content)
+        let pair = key_value(content);
+        // The column of the key, for `name:` / `value:` pairs of one mapping.
+        let column = indent + usize::from(trimmed.starts_with("- ")) * 2;
+        if named_secret.is_some_and(|at| column < at || (column == at && trimmed.starts_with("- ")))
+        {
+            named_secret = None;
+        }
+        if let Some((key, value)) = pair {
+            let text = &content[value.0..value.1];
+            if key == "name" && secret_name(text.trim_matches(['"', '\''])) {
+                // `- name: DB_PASSWORD` then `value: ...`: a Kubernetes env entry.
+                named_secret = Some(column);
+            } else if key == "value" && named_secret == Some(column) && !value_is_reference(text) {
+                ranges.push((start + value.0, start + value.1));
+                named_secret = None;
+            }
+        }
+        if let Some((key, value)) = pair
             && secret_name(key)
             && !value_is_reference(&content[value.0..value.1])
         {
@@ -272,6 +291,21 @@ mod tests {
     fn references_and_blocks_stay() {
         let text = "DB_PASSWORD: ${resources.db.password}\nsecrets:\n  token: {from: vault}\n";
         assert_eq!(mask(text), text);
+    }
+
+    #[test]
+    fn kubernetes_env_entries_named_like_secrets_are_masked() {
+        let text = "env:\n  - name: SMTP_PASSWORD\n    value: hunter2\n  - name: LOG_LEVEL\n    value: info\n";
+        assert_eq!(
+            mask(text),
+            "env:\n  - name: SMTP_PASSWORD\n    value: *******\n  - name: LOG_LEVEL\n    value: info\n"
+        );
+        let text = "- value: first\n  name: API_TOKEN\n- name: API_TOKEN\n  valueFrom: {}\n- name: X\n  value: y\n";
+        assert_eq!(
+            mask(text),
+            text,
+            "only a `value` after the `name`, in the same entry"
+        );
     }
 
     #[test]

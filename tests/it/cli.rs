@@ -9,6 +9,7 @@ fn help_texts() {
         &["check", "--help"],
         &["explain", "--help"],
         &["schema", "--help"],
+        &["diff", "--help"],
     ] {
         let output = paved(args);
         assert_eq!(output.status.code(), Some(0));

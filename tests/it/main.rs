@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod diff;
 mod hostile;
 mod platform;
 mod policies;

@@ -1,0 +1,496 @@
+//! `paved diff --base REF`: what a change to the intents does to the generated output,
+//! for reviewers. The base revision is read from git objects and rendered in memory,
+//! the head from the work tree; the two trees are compared file by file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+
+use crate::check;
+use crate::error::Error;
+use crate::finding::{Finding, Severity};
+use crate::repo::Repo;
+
+/// Output formats of `paved diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// A summary then the unified diffs, for a terminal.
+    Human,
+    /// A pull-request comment: summary table, then one collapsible diff per service.
+    Markdown,
+    /// One JSON document.
+    Json,
+}
+
+/// Terraform resource types whose deletion loses data.
+const DATA_STORES: &[&str] = &[
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_elasticache_replication_group",
+    "aws_elasticache_cluster",
+    "aws_s3_bucket",
+    "aws_sqs_queue",
+    "aws_dynamodb_table",
+    "aws_msk_cluster",
+];
+
+/// A GitHub comment holds 65,536 characters; the rest is left for the frame.
+const MARKDOWN_LIMIT: usize = 60_000;
+
+/// What changes for one service (or, without a name, for files no service owns).
+#[derive(Debug, Default)]
+pub struct ServiceDiff {
+    pub service: Option<String>,
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// What a reviewer cares about: replicas, images, requests, exposure, resources;
+    /// with the environment each holds in.
+    pub changes: Vec<(Option<String>, String)>,
+    /// Cloud resources that hold data and are destroyed.
+    pub deletions: Vec<(Option<String>, String)>,
+    /// Unified diffs of its files, secret values masked.
+    pub diffs: Vec<(String, String)>,
+}
+
+/// The comparison of the base revision with the work tree.
+#[derive(Debug)]
+pub struct Report {
+    pub base: String,
+    pub services: Vec<ServiceDiff>,
+    pub introduced: Vec<String>,
+    pub fixed: Vec<String>,
+}
+
+/// Render `base` (a git revision) and the work tree of `root`, and compare them.
+pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
+    let snapshot = crate::git::snapshot(root, base).map_err(Error::Usage)?;
+    let before = side(&Repo::Snapshot(snapshot), today)?;
+    let after = side(&Repo::work_tree(root), today)?;
+    let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
+    let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
+    for path in paths {
+        let old = before.files.get(path);
+        let new = after.files.get(path);
+        if old == new {
+            continue;
+        }
+        let service =
+            service_of(path, &after.services).or_else(|| service_of(path, &before.services));
+        let entry = services
+            .entry(service.clone())
+            .or_insert_with(|| ServiceDiff {
+                service,
+                ..ServiceDiff::default()
+            });
+        match (old, new) {
+            (None, Some(_)) => entry.added.push(path.clone()),
+            (Some(_), None) => entry.removed.push(path.clone()),
+            _ => entry.changed.push(path.clone()),
+        }
+        let old_text = old
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let new_text = new
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        meaning(path, &old_text, &new_text, entry);
+        entry.diffs.push((
+            path.clone(),
+            unified(path, old.is_some(), new.is_some(), &old_text, &new_text),
+        ));
+    }
+    let key = |f: &Finding| format!("{} {}: {}", f.code_name(), f.location.file.path, f.message);
+    let shown = |f: &&Finding| f.severity != Severity::Note && f.waived.is_none();
+    let old_findings: BTreeSet<String> = before.findings.iter().filter(shown).map(key).collect();
+    let new_findings: BTreeSet<String> = after.findings.iter().filter(shown).map(key).collect();
+    // Files no service owns come last.
+    let mut services: Vec<ServiceDiff> = services.into_values().collect();
+    services.sort_by_key(|s| (s.service.is_none(), s.service.clone()));
+    Ok(Report {
+        base: base.to_string(),
+        services,
+        introduced: new_findings.difference(&old_findings).cloned().collect(),
+        fixed: old_findings.difference(&new_findings).cloned().collect(),
+    })
+}
+
+struct Side {
+    files: BTreeMap<String, Vec<u8>>,
+    findings: Vec<Finding>,
+    services: BTreeSet<String>,
+}
+
+fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
+    let outcome = check::run(repo, today)?;
+    if outcome.config_invalid {
+        return Err(Error::Usage(format!(
+            "paved.yaml of {} has errors; run `paved check` there",
+            repo.display()
+        )));
+    }
+    let (tree, render_findings) =
+        crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform);
+    let mut findings = outcome.findings;
+    findings.extend(render_findings);
+    Ok(Side {
+        files: tree.files,
+        findings,
+        services: outcome.catalog.services.keys().cloned().collect(),
+    })
+}
+
+/// The service a generated file belongs to, from the output's layout.
+fn service_of(path: &str, services: &BTreeSet<String>) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let name = match parts.as_slice() {
+        ["kubernetes", _env, _team, service, _, ..] => *service,
+        ["terraform", _env, service, _file] => *service,
+        ["alerts" | "argocd", _env, file] => file.trim_end_matches(".yaml"),
+        ["dashboards", file] => file.trim_end_matches(".json"),
+        ["catalog", "components", file] => file.trim_end_matches(".yaml"),
+        _ => return None,
+    };
+    services.contains(name).then(|| name.to_string())
+}
+
+/// The environment folder of a generated file, when it has one.
+fn environment_of(path: &str) -> Option<&str> {
+    match path.split('/').collect::<Vec<_>>().as_slice() {
+        ["kubernetes" | "terraform" | "alerts" | "argocd", env, ..] => Some(env),
+        _ => None,
+    }
+}
+
+/// What a file's change means to a reviewer, added to `diff`.
+fn meaning(path: &str, old: &str, new: &str, diff: &mut ServiceDiff) {
+    let env = environment_of(path).map(str::to_string);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if path.ends_with(".tf") {
+        let (before, after) = (resources(old), resources(new));
+        for address in after.difference(&before) {
+            diff.changes.push((env.clone(), format!("+ {address}")));
+        }
+        for address in before.difference(&after) {
+            diff.changes.push((env.clone(), format!("- {address}")));
+            let kind = address.split('.').next().unwrap_or_default();
+            if DATA_STORES.contains(&kind) {
+                diff.deletions.push((env.clone(), address.clone()));
+            }
+        }
+        return;
+    }
+    if !path.starts_with("kubernetes/") {
+        return;
+    }
+    let (before, after) = (objects(old), objects(new));
+    // A file added or removed whole is told by the file counts.
+    let both = !before.is_empty() && !after.is_empty();
+    match name {
+        "deployment.yaml" if both => {
+            let field = |objects: &[Json], pointer: &str| {
+                objects.iter().find_map(|o| o.pointer(pointer)).cloned()
+            };
+            for (label, pointer) in [
+                ("replicas", "/spec/replicas"),
+                ("image", "/spec/template/spec/containers/0/image"),
+                (
+                    "cpu request",
+                    "/spec/template/spec/containers/0/resources/requests/cpu",
+                ),
+                (
+                    "memory request",
+                    "/spec/template/spec/containers/0/resources/requests/memory",
+                ),
+                (
+                    "memory limit",
+                    "/spec/template/spec/containers/0/resources/limits/memory",
+                ),
+            ] {
+                let (from, to) = (field(&before, pointer), field(&after, pointer));
+                if from != to {
+                    diff.changes.push((
+                        env.clone(),
+                        format!("{label} {} → {}", shown(&from), shown(&to)),
+                    ));
+                }
+            }
+        }
+        "horizontalpodautoscaler.yaml" if both => {
+            for (label, pointer) in [
+                ("min replicas", "/spec/minReplicas"),
+                ("max replicas", "/spec/maxReplicas"),
+            ] {
+                let field =
+                    |objects: &[Json]| objects.iter().find_map(|o| o.pointer(pointer)).cloned();
+                let (from, to) = (field(&before), field(&after));
+                if from != to {
+                    diff.changes.push((
+                        env.clone(),
+                        format!("{label} {} → {}", shown(&from), shown(&to)),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    let exposed = |objects: &[Json]| {
+        objects.iter().any(|o| {
+            matches!(
+                o.get("kind").and_then(Json::as_str),
+                Some("Ingress" | "HTTPRoute")
+            )
+        })
+    };
+    match (exposed(&before), exposed(&after)) {
+        (false, true) => diff.changes.push((env, format!("exposed: {name} added"))),
+        (true, false) => diff
+            .changes
+            .push((env, format!("no longer exposed: {name} removed"))),
+        _ => {}
+    }
+}
+
+fn shown(value: &Option<Json>) -> String {
+    match value {
+        None => String::from("(none)"),
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `type.name` of every Terraform resource in a file.
+fn resources(text: &str) -> BTreeSet<String> {
+    crate::render::hcl::from_hcl(text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| b.kind == "resource" && b.labels.len() == 2)
+        .map(|b| format!("{}.{}", b.labels[0], b.labels[1]))
+        .collect()
+}
+
+/// The YAML documents of a generated file, as JSON.
+fn objects(text: &str) -> Vec<Json> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let file = crate::source::SourceFile::new("generated.yaml", text.to_string());
+    crate::yaml::load(&file, crate::yaml::Limits::default())
+        .documents
+        .iter()
+        .map(|d| d.to_json())
+        .collect()
+}
+
+fn unified(path: &str, had: bool, has: bool, old: &str, new: &str) -> String {
+    let (from, to) = (
+        if had {
+            format!("a/{path}")
+        } else {
+            String::from("/dev/null")
+        },
+        if has {
+            format!("b/{path}")
+        } else {
+            String::from("/dev/null")
+        },
+    );
+    let (old, new) = (crate::mask::mask(old), crate::mask::mask(new));
+    if old == new {
+        return format!(
+            "--- {from}\n+++ {to}\n  (only secret values changed; they are not shown)\n"
+        );
+    }
+    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&from, &to)
+        .to_string()
+}
+
+impl ServiceDiff {
+    fn name(&self) -> &str {
+        self.service.as_deref().unwrap_or("(shared files)")
+    }
+
+    fn summary(&self) -> String {
+        let mut parts: Vec<String> = merged(&self.deletions)
+            .into_iter()
+            .map(|d| format!("**deletes {d}**"))
+            .collect();
+        parts.extend(merged(&self.changes));
+        parts.join("; ")
+    }
+}
+
+impl Report {
+    pub fn human(&self) -> String {
+        let mut out = format!("paved diff against {}\n", self.base);
+        if self.services.is_empty() {
+            out.push_str("The generated output does not change.\n");
+        }
+        for service in &self.services {
+            out.push_str(&format!(
+                "\n{}: {} added, {} changed, {} removed\n",
+                service.name(),
+                service.added.len(),
+                service.changed.len(),
+                service.removed.len()
+            ));
+            for deletion in merged(&service.deletions) {
+                out.push_str(&format!("  !! deletes {deletion}: its data is lost\n"));
+            }
+            for change in merged(&service.changes) {
+                out.push_str(&format!("  {change}\n"));
+            }
+        }
+        for (label, list) in [("introduced", &self.introduced), ("fixed", &self.fixed)] {
+            for finding in list {
+                out.push_str(&format!("finding {label}: {finding}\n"));
+            }
+        }
+        for service in &self.services {
+            for (_, diff) in &service.diffs {
+                out.push('\n');
+                out.push_str(diff);
+            }
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = format!("### paved: generated output against `{}`\n\n", self.base);
+        if self.services.is_empty() {
+            out.push_str("The generated output does not change.\n");
+            return out;
+        }
+        let deletions: Vec<String> = self
+            .services
+            .iter()
+            .flat_map(|s| merged(&s.deletions))
+            .collect();
+        if !deletions.is_empty() {
+            out.push_str("> [!CAUTION]\n> This change **deletes data stores**: ");
+            out.push_str(
+                &deletions
+                    .iter()
+                    .map(|d| format!("`{d}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            out.push_str(".\n\n");
+        }
+        out.push_str(
+            "| service | added | changed | removed | what changes |\n|---|---:|---:|---:|---|\n",
+        );
+        for service in &self.services {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                service.name(),
+                service.added.len(),
+                service.changed.len(),
+                service.removed.len(),
+                cell(&service.summary())
+            ));
+        }
+        for (label, list) in [
+            ("Findings introduced", &self.introduced),
+            ("Findings fixed", &self.fixed),
+        ] {
+            if !list.is_empty() {
+                out.push_str(&format!("\n**{label}**\n\n"));
+                for finding in list {
+                    out.push_str(&format!("- {}\n", cell(finding)));
+                }
+            }
+        }
+        let mut cut = Vec::new();
+        for service in &self.services {
+            let mut section = format!(
+                "\n<details><summary>{}: {} files</summary>\n\n",
+                service.name(),
+                service.diffs.len()
+            );
+            for (_, diff) in &service.diffs {
+                section.push_str(&format!(
+                    "```diff\n{}```\n",
+                    diff.replace("```", "`\u{200b}``")
+                ));
+            }
+            section.push_str("\n</details>\n");
+            if out.len() + section.len() > MARKDOWN_LIMIT {
+                cut.push(service.name());
+                continue;
+            }
+            out.push_str(&section);
+        }
+        if !cut.is_empty() {
+            out.push_str(&format!(
+                "\nThe diffs of {} did not fit in this comment; `paved diff --base {}` shows them.\n",
+                cut.join(", "),
+                self.base
+            ));
+        }
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let services: Vec<Json> = self
+            .services
+            .iter()
+            .map(|s| {
+                json!({
+                    "service": s.service,
+                    "added": s.added,
+                    "changed": s.changed,
+                    "removed": s.removed,
+                    "changes": grouped(&s.changes),
+                    "deletions": grouped(&s.deletions),
+                    "diffs": s.diffs.iter().map(|(path, diff)| json!({"path": path, "diff": diff})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let report = json!({
+            "base": self.base,
+            "services": services,
+            "findings": {"introduced": self.introduced, "fixed": self.fixed},
+        });
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        )
+    }
+}
+
+/// Each change once, with the environments it holds in, in first-seen order.
+fn grouped(changes: &[(Option<String>, String)]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (env, change) in changes {
+        let at = match out.iter().position(|(c, _)| c == change) {
+            Some(at) => at,
+            None => {
+                out.push((change.clone(), Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[at].1.extend(env.clone());
+    }
+    out
+}
+
+/// `change (env, env)` lines.
+fn merged(changes: &[(Option<String>, String)]) -> Vec<String> {
+    grouped(changes)
+        .into_iter()
+        .map(|(change, envs)| match envs.as_slice() {
+            [] => change,
+            envs => format!("{change} ({})", envs.join(", ")),
+        })
+        .collect()
+}
+
+/// Text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
