@@ -27,6 +27,8 @@ pub struct Context {
     pub cwd: PathBuf,
     /// stderr is a terminal and colour is not disabled by `NO_COLOR`.
     pub color_terminal: bool,
+    /// The same for stdout, where `paved diff` writes.
+    pub color_stdout: bool,
     pub width: usize,
 }
 
@@ -65,8 +67,16 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 },
             )
         }),
-        Command::Diff { base, format } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| diff(&root, &base, format, &today)),
+        Command::Diff { base, format } => {
+            repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
+                let color = match cli.color {
+                    Color::Always => true,
+                    Color::Never => false,
+                    Color::Auto => context.color_stdout,
+                };
+                diff(&root, &base, format, color, &today)
+            })
+        }
         Command::Policy {
             command: PolicyCommand::Test { builtin },
         } => repository(cli.repo.as_deref(), &context.cwd).map(|root| policy_test(&root, builtin)),
@@ -323,11 +333,12 @@ fn diff(
     root: &Path,
     base: &str,
     format: crate::diff::DiffFormat,
+    color: bool,
     today: &str,
 ) -> Result<Outcome, Error> {
     let report = crate::diff::run(root, base, today)?;
     let stdout = match format {
-        crate::diff::DiffFormat::Human => report.human(),
+        crate::diff::DiffFormat::Human => report.human(color),
         crate::diff::DiffFormat::Markdown => report.markdown(),
         crate::diff::DiffFormat::Json => report.json(),
     };

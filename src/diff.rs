@@ -325,7 +325,15 @@ impl ServiceDiff {
 }
 
 impl Report {
-    pub fn human(&self) -> String {
+    /// For a terminal; `color` marks additions, removals and deletions of data.
+    pub fn human(&self, color: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_string()
+            }
+        };
         let mut out = format!("paved diff against {}\n", self.base);
         if self.services.is_empty() {
             out.push_str("The generated output does not change.\n");
@@ -339,7 +347,9 @@ impl Report {
                 service.removed.len()
             ));
             for deletion in merged(&service.deletions) {
-                out.push_str(&format!("  !! deletes {deletion}: its data is lost\n"));
+                let line = format!("  !! deletes {deletion}: its data is lost");
+                out.push_str(&paint("1;31", &line));
+                out.push('\n');
             }
             for change in merged(&service.changes) {
                 out.push_str(&format!("  {change}\n"));
@@ -353,7 +363,21 @@ impl Report {
         for service in &self.services {
             for (_, diff) in &service.diffs {
                 out.push('\n');
-                out.push_str(diff);
+                for line in diff.split_inclusive('\n') {
+                    let code = match line.as_bytes() {
+                        [b'-', b'-', b'-', ..] | [b'+', b'+', b'+', ..] => "1",
+                        [b'@', b'@', ..] => "36",
+                        [b'+', ..] => "32",
+                        [b'-', ..] => "31",
+                        _ => "",
+                    };
+                    if code.is_empty() {
+                        out.push_str(line);
+                    } else {
+                        out.push_str(&paint(code, line.trim_end_matches('\n')));
+                        out.push('\n');
+                    }
+                }
             }
         }
         out

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let context = paved::app::Context {
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         color_terminal: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        color_stdout: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         width: std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse().ok())

@@ -119,6 +119,22 @@ fn deleting_a_service_with_a_database_is_flagged() {
     assert!(markdown.contains("aws_db_instance"), "{markdown}");
     let human = stdout(&diff(repo.path(), "HEAD", "human"));
     assert!(human.contains("!! deletes aws_db_instance"), "{human}");
+    assert!(!human.contains('\x1b'), "no colour unless asked");
+    let colored = paved(&[
+        "diff",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--base",
+        "HEAD",
+        "--color",
+        "always",
+    ]);
+    let colored = stdout(&colored);
+    assert!(
+        colored.contains("\x1b[1;31m  !! deletes aws_db_instance"),
+        "{colored}"
+    );
+    assert!(colored.contains("\x1b[31m-"), "removed lines are red");
 }
 
 #[test]
