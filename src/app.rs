@@ -52,6 +52,9 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
         Command::Render {
             check,
             force,
+            commit,
+            author,
+            message,
             env,
             format,
         } => repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
@@ -60,6 +63,7 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 &RenderOptions {
                     check_only: check,
                     force,
+                    commit: commit.then_some(CommitOptions { author, message }),
                     env,
                     format,
                     style,
@@ -149,10 +153,16 @@ fn check(root: &Path, format: report::Format, style: Style, today: &str) -> Resu
 struct RenderOptions {
     check_only: bool,
     force: bool,
+    commit: Option<CommitOptions>,
     env: Option<String>,
     format: report::Format,
     style: Style,
     today: String,
+}
+
+struct CommitOptions {
+    author: Option<(String, String)>,
+    message: Option<String>,
 }
 
 fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
@@ -272,6 +282,23 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         "paved: rendered into {}: {summary}\n",
         config.output
     ));
+    if let Some(commit) = &options.commit {
+        let author = commit
+            .author
+            .as_ref()
+            .map(|(name, email)| (name.as_str(), email.as_str()));
+        let committed = stage("commit", || {
+            crate::git::commit_output(root, &config.output, commit.message.as_deref(), author)
+        })
+        .map_err(Error::Usage)?;
+        stderr.push_str(&match committed {
+            Some(id) => format!("paved: committed {} as {id}\n", config.output),
+            None => format!(
+                "paved: {} is committed already; no commit made\n",
+                config.output
+            ),
+        });
+    }
     // The process ends next: freeing the catalog and tree one by one would only add to
     // its run time.
     std::mem::forget(tree);

@@ -47,6 +47,16 @@ pub enum Command {
         /// Overwrite generated files edited by hand and take over files in the way
         #[arg(long, conflicts_with = "check")]
         force: bool,
+        /// Then commit exactly the changes of the output folder on the current branch
+        /// (nothing when it did not change)
+        #[arg(long, conflicts_with = "check")]
+        commit: bool,
+        /// The commit's author and committer, `Name <email>` [default: git's user, else paved]
+        #[arg(long, value_name = "NAME <EMAIL>", requires = "commit", value_parser = parse_author)]
+        author: Option<(String, String)>,
+        /// The commit message [default: `[paved] render OUTPUT for COMMIT`]
+        #[arg(long, value_name = "TEXT", requires = "commit")]
+        message: Option<String>,
         /// Only this environment's files (files shared by all environments too)
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
@@ -95,6 +105,24 @@ pub enum PolicyCommand {
         #[arg(long)]
         builtin: bool,
     },
+}
+
+fn parse_author(text: &str) -> Result<(String, String), String> {
+    let (name, rest) = text
+        .split_once('<')
+        .ok_or_else(|| String::from("expected `Name <email>`"))?;
+    let email = rest
+        .strip_suffix('>')
+        .ok_or_else(|| String::from("expected `Name <email>`"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || email.is_empty()
+        || email.contains(['<', '>', '\n'])
+        || name.contains('\n')
+    {
+        return Err(String::from("expected `Name <email>`"));
+    }
+    Ok((name.to_string(), email.to_string()))
 }
 
 fn parse_date(text: &str) -> Result<String, String> {

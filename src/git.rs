@@ -1,6 +1,7 @@
 //! Reading a revision of the monorepo straight from git objects: no checkout, no
 //! temporary work tree on disk.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::repo::{Entry, Snapshot};
@@ -103,4 +104,156 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
         }
     }
     Ok(snapshot)
+}
+
+/// Who commits generated output when `--author` is not given and git has no identity.
+const DEFAULT_AUTHOR: (&str, &str) = ("paved", "paved@users.noreply.github.com");
+
+/// Commit exactly the output folder as it is on disk, on the current branch: its files
+/// are written as blobs, HEAD's tree is edited under the folder only, and the index
+/// entries of the folder are updated to match, so that `git status` stays clean.
+/// Returns the new commit's id, or `None` when the folder already matches HEAD.
+pub fn commit_output(
+    root: &Path,
+    output: &str,
+    message: Option<&str>,
+    author: Option<(&str, &str)>,
+) -> Result<Option<String>, String> {
+    let repository = gix::discover(root)
+        .map_err(|e| format!("{} is not in a git repository: {e}", root.display()))?;
+    let workdir = repository
+        .workdir()
+        .ok_or_else(|| String::from("the git repository has no work tree"))?
+        .canonicalize()
+        .map_err(|e| e.to_string())?;
+    let root = root.canonicalize().map_err(|e| e.to_string())?;
+    let prefix = crate::discover::relative_path(&workdir, &root);
+    let folder = if prefix.is_empty() {
+        output.trim_end_matches('/').to_string()
+    } else {
+        format!("{prefix}/{}", output.trim_end_matches('/'))
+    };
+    let head = repository.head().map_err(|e| e.to_string())?;
+    if head.is_detached() {
+        return Err(String::from(
+            "HEAD is detached: check out the branch to commit to (for example `git checkout main`)",
+        ));
+    }
+    let parent = repository
+        .head_commit()
+        .map_err(|e| format!("the branch has no commit to build on: {e}"))?;
+    let base_tree = parent.tree_id().map_err(|e| e.to_string())?.detach();
+    // `[paved]` lets CI skip the run this commit triggers (see docs/github-action.md).
+    let message = message.map_or_else(
+        || {
+            format!(
+                "[paved] render {output} for {}",
+                parent.id().to_hex_with_len(12)
+            )
+        },
+        str::to_string,
+    );
+    // What HEAD holds under the folder.
+    let mut before: BTreeMap<String, gix::ObjectId> = BTreeMap::new();
+    let tree = parent.tree().map_err(|e| e.to_string())?;
+    if let Some(entry) = tree
+        .lookup_entry_by_path(&folder)
+        .map_err(|e| e.to_string())?
+        && entry.mode().is_tree()
+    {
+        let subtree = entry
+            .object()
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| e.to_string())?;
+        for file in subtree
+            .traverse()
+            .breadthfirst
+            .files()
+            .map_err(|e| e.to_string())?
+        {
+            if !file.mode.is_tree() {
+                before.insert(format!("{folder}/{}", file.filepath), file.oid);
+            }
+        }
+    }
+    // What is on disk under it.
+    let mut after: BTreeMap<String, (gix::ObjectId, std::path::PathBuf)> = BTreeMap::new();
+    let listed = crate::repo::Repo::work_tree(&workdir).list(&folder);
+    for file in listed.into_iter().filter(|f| f.regular) {
+        let path = workdir.join(&file.relative);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let id = repository
+            .write_blob(&bytes)
+            .map_err(|e| e.to_string())?
+            .detach();
+        after.insert(file.relative, (id, path));
+    }
+    let mut editor = repository.edit_tree(base_tree).map_err(|e| e.to_string())?;
+    for path in before.keys().filter(|p| !after.contains_key(*p)) {
+        editor.remove(path.as_str()).map_err(|e| e.to_string())?;
+    }
+    for (path, (id, _)) in &after {
+        if before.get(path) != Some(id) {
+            editor
+                .upsert(path.as_str(), gix::object::tree::EntryKind::Blob, *id)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let new_tree = editor.write().map_err(|e| e.to_string())?.detach();
+    if new_tree == base_tree {
+        return Ok(None);
+    }
+    let configured = repository
+        .committer()
+        .and_then(Result::ok)
+        .map(|s| (s.name.to_string(), s.email.to_string()));
+    let (name, email) = match (author, configured) {
+        (Some((name, email)), _) => (name.to_string(), email.to_string()),
+        (None, Some(identity)) => identity,
+        (None, None) => (DEFAULT_AUTHOR.0.to_string(), DEFAULT_AUTHOR.1.to_string()),
+    };
+    let signature = gix::actor::Signature {
+        name: name.into(),
+        email: email.into(),
+        time: gix::date::Time::now_local_or_utc(),
+    };
+    let mut time = gix::date::parse::TimeBuf::default();
+    let id = repository
+        .commit_as(
+            signature.to_ref(&mut time),
+            signature.to_ref(&mut gix::date::parse::TimeBuf::default()),
+            "HEAD",
+            &message,
+            new_tree,
+            [parent.id],
+        )
+        .map_err(|e| format!("cannot commit: {e}"))?
+        .detach();
+    update_index(&repository, &folder, &after)?;
+    Ok(Some(id.to_string()))
+}
+
+/// Make the index entries under `folder` match what was committed: they are removed,
+/// then pushed again and sorted once, since pushing breaks the order lookups rely on.
+fn update_index(
+    repository: &gix::Repository,
+    folder: &str,
+    after: &BTreeMap<String, (gix::ObjectId, std::path::PathBuf)>,
+) -> Result<(), String> {
+    use gix::index::entry::{Flags, Mode, Stat};
+    let mut index = repository.open_index().map_err(|e| e.to_string())?;
+    let prefix = format!("{folder}/");
+    index.remove_entries(|_, path, _| path.starts_with(prefix.as_bytes()));
+    for (path, (id, file)) in after {
+        let metadata = gix::index::fs::Metadata::from_path_no_follow(file)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let stat = Stat::from_fs(&metadata).unwrap_or_default();
+        index.dangerously_push_entry(stat, *id, Flags::empty(), Mode::FILE, path.as_str().into());
+    }
+    index.sort_entries();
+    // The tree cache no longer describes the folder.
+    index.remove_tree();
+    index
+        .write(gix::index::write::Options::default())
+        .map_err(|e| format!("cannot write the index: {e}"))
 }

@@ -1,4 +1,5 @@
-//! `paved diff` on real git repositories made in temporary folders.
+//! `paved diff` and `paved render --commit` on real git repositories made in temporary
+//! folders.
 
 use std::path::Path;
 use std::process::Command;
@@ -162,4 +163,86 @@ fn secret_values_are_masked_in_diffs() {
     let all = format!("{}{}", stdout(&output), stderr(&output));
     assert!(all.contains("SMTP_PASSWORD"), "{all}");
     assert!(!all.contains("correct-horse-battery"), "{all}");
+}
+
+fn render_commit(repo: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "render",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--commit",
+        "--today",
+        "2026-01-01",
+    ];
+    args.extend_from_slice(extra);
+    paved(&args)
+}
+
+#[test]
+fn render_commit_commits_the_output_once_and_leaves_the_tree_clean() {
+    let repo = example_repository();
+    let dir = repo.path();
+    edit(
+        &dir.join("services/email-worker/service.yaml"),
+        "  replicas: 1\n",
+        "  replicas: 3\n",
+    );
+    // A change of the developer's that paved must leave alone.
+    std::fs::write(dir.join("tools/lint-config.yaml"), "rules: {}\n").unwrap();
+    git(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "more replicas",
+            "services/email-worker/service.yaml",
+        ],
+    );
+    let source = git(dir, &["rev-parse", "--short=12", "HEAD"]);
+    let output = render_commit(dir, &["--author", "Paved Bot <bot@example.com>"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("paved: committed generated as"));
+    let log = git(dir, &["log", "-1", "--format=%an <%ae>%n%s"]);
+    assert_eq!(
+        log,
+        format!("Paved Bot <bot@example.com>\n[paved] render generated for {source}")
+    );
+    let changed = git(dir, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        changed.lines().all(|l| l.starts_with("generated/")),
+        "{changed}"
+    );
+    assert!(changed.contains("generated/kubernetes/staging/platform/email-worker/deployment.yaml"));
+    assert_eq!(
+        git(dir, &["status", "--porcelain"]),
+        " M tools/lint-config.yaml\n",
+        "only the developer's change remains"
+    );
+    git(dir, &["fsck", "--strict"]);
+    // Nothing changed since: no commit.
+    let again = render_commit(dir, &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(stderr(&again).contains("no commit made"));
+    assert_eq!(git(dir, &["rev-list", "--count", "HEAD"]), "3\n");
+}
+
+#[test]
+fn render_commit_refuses_a_detached_head() {
+    let repo = example_repository();
+    let dir = repo.path();
+    git(dir, &["checkout", "-q", "--detach"]);
+    edit(
+        &dir.join("services/email-worker/service.yaml"),
+        "  replicas: 1\n",
+        "  replicas: 3\n",
+    );
+    let output = render_commit(dir, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("HEAD is detached"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(git(dir, &["rev-list", "--count", "HEAD"]), "1\n");
 }
