@@ -246,3 +246,33 @@ fn render_commit_refuses_a_detached_head() {
     );
     assert_eq!(git(dir, &["rev-list", "--count", "HEAD"]), "1\n");
 }
+
+#[test]
+fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
+    let origin = example_repository();
+    edit(
+        &origin.path().join("services/email-worker/service.yaml"),
+        "  replicas: 1\n",
+        "  replicas: 3\n",
+    );
+    git(origin.path(), &["commit", "-q", "-am", "more replicas"]);
+    let clones = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    git(
+        clones.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+    let shallow = clones.path().join("shallow");
+    let output = diff(&shallow, "HEAD~1", "human");
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("shallow") && message.contains("fetch-depth: 0"),
+        "{message}"
+    );
+    // With the history fetched, the same comparison works.
+    git(&shallow, &["fetch", "-q", "--unshallow"]);
+    let output = diff(&shallow, "HEAD~1", "human");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("replicas 1 → 3"));
+}
