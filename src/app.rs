@@ -33,13 +33,14 @@ pub struct Context {
 }
 
 pub fn run(cli: Cli, context: &Context) -> Outcome {
-    let color = match cli.color {
+    // `--color auto` follows the stream the output goes to.
+    let color = |terminal: bool| match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => context.color_terminal,
+        Color::Auto => terminal,
     };
     let style = Style {
-        color,
+        color: color(context.color_terminal),
         width: context.width,
     };
     let today = cli.today.clone().unwrap_or_else(crate::policy::today);
@@ -71,16 +72,8 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 },
             )
         }),
-        Command::Diff { base, format } => {
-            repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
-                let color = match cli.color {
-                    Color::Always => true,
-                    Color::Never => false,
-                    Color::Auto => context.color_stdout,
-                };
-                diff(&root, &base, format, color, &today)
-            })
-        }
+        Command::Diff { base, format } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| diff(&root, &base, format, color(context.color_stdout), &today)),
         Command::Policy {
             command: PolicyCommand::Test { builtin },
         } => repository(cli.repo.as_deref(), &context.cwd).map(|root| policy_test(&root, builtin)),

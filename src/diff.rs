@@ -98,7 +98,7 @@ pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
         meaning(path, &old_text, &new_text, entry);
         entry.diffs.push((
             path.clone(),
-            unified(path, old.is_some(), new.is_some(), &old_text, &new_text),
+            crate::output::unified(path, old.map(Vec::as_slice), new.map(Vec::as_slice)),
         ));
     }
     let key = |f: &Finding| format!("{} {}: {}", f.code_name(), f.location.file.path, f.message);
@@ -281,32 +281,6 @@ fn objects(text: &str) -> Vec<Json> {
         .iter()
         .map(|d| d.to_json())
         .collect()
-}
-
-fn unified(path: &str, had: bool, has: bool, old: &str, new: &str) -> String {
-    let (from, to) = (
-        if had {
-            format!("a/{path}")
-        } else {
-            String::from("/dev/null")
-        },
-        if has {
-            format!("b/{path}")
-        } else {
-            String::from("/dev/null")
-        },
-    );
-    let (old, new) = (crate::mask::mask(old), crate::mask::mask(new));
-    if old == new {
-        return format!(
-            "--- {from}\n+++ {to}\n  (only secret values changed; they are not shown)\n"
-        );
-    }
-    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
-        .unified_diff()
-        .context_radius(3)
-        .header(&from, &to)
-        .to_string()
 }
 
 impl ServiceDiff {

@@ -2,26 +2,61 @@
 //! temporary work tree on disk.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::repo::{Entry, Snapshot};
+
+/// The git repository holding `root`, its work tree, and `root` relative to it
+/// (`/`-separated; empty at the top).
+fn open(root: &Path) -> Result<(gix::Repository, PathBuf, String), String> {
+    let repository = gix::discover(root)
+        .map_err(|e| format!("{} is not in a git repository: {e}", root.display()))?;
+    let workdir = repository
+        .workdir()
+        .ok_or_else(|| String::from("the git repository has no work tree"))?
+        .canonicalize()
+        .map_err(|e| e.to_string())?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let prefix = crate::discover::relative_path(&workdir, &root);
+    Ok((repository, workdir, prefix))
+}
+
+/// Every entry below the folder `path` of `tree` (the whole tree when empty), with
+/// paths relative to that folder; `None` when there is no such folder.
+fn files_under(
+    tree: &gix::Tree<'_>,
+    path: &str,
+) -> Result<Option<Vec<gix::traverse::tree::recorder::Entry>>, String> {
+    let folder;
+    let tree = if path.is_empty() {
+        tree
+    } else {
+        match tree.lookup_entry_by_path(path).map_err(|e| e.to_string())? {
+            Some(entry) if entry.mode().is_tree() => {
+                folder = entry
+                    .object()
+                    .and_then(|object| object.peel_to_tree())
+                    .map_err(|e| e.to_string())?;
+                &folder
+            }
+            _ => return Ok(None),
+        }
+    };
+    let files = tree
+        .traverse()
+        .breadthfirst
+        .files()
+        .map_err(|e| e.to_string())?;
+    Ok(Some(files))
+}
 
 /// The files under `root` as they are at `revision` of the git repository holding
 /// `root`, for the loaders to read: paved.yaml, the platform's folder, ignore files
 /// and YAML files outside the output folder. Other files are not read.
 pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
-    let repository = gix::discover(root)
-        .map_err(|e| format!("{} is not in a git repository: {e}", root.display()))?;
-    let workdir = repository
-        .workdir()
-        .ok_or_else(|| String::from("the git repository has no work tree"))?;
-    let root = root
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", root.display()))?;
-    let workdir = workdir
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", workdir.display()))?;
-    let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
+    let (repository, _, prefix) = open(root)?;
     let id = repository.rev_parse_single(revision).map_err(|e| {
         let shallow = if repository.is_shallow().unwrap_or(false) {
             "; this clone is shallow: fetch the base, for example with `git fetch --deepen=50 origin` or `actions/checkout` with `fetch-depth: 0`"
@@ -30,28 +65,16 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
         };
         format!("the revision `{revision}` is not in this clone ({e}){shallow}")
     })?;
-    let mut tree = id
+    let tree = id
         .object()
         .and_then(|object| object.peel_to_tree())
         .map_err(|e| format!("`{revision}` does not name a commit or tree: {e}"))?;
-    if !prefix.as_os_str().is_empty() {
-        tree = match tree
-            .lookup_entry_by_path(prefix)
-            .map_err(|e| e.to_string())?
-        {
-            Some(entry) if entry.mode().is_tree() => entry
-                .object()
-                .and_then(|object| object.peel_to_tree())
-                .map_err(|e| e.to_string())?,
-            // The folder did not exist at that revision: an empty monorepo.
-            _ => return Ok(Snapshot::default()),
-        };
-    }
-    let entries = tree
-        .traverse()
-        .breadthfirst
-        .files()
-        .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?;
+    let Some(entries) = files_under(&tree, &prefix)
+        .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
+    else {
+        // The folder did not exist at that revision: an empty monorepo.
+        return Ok(Snapshot::default());
+    };
     let read = |oid| {
         repository
             .find_object(oid)
@@ -119,15 +142,7 @@ pub fn commit_output(
     message: Option<&str>,
     author: Option<(&str, &str)>,
 ) -> Result<Option<String>, String> {
-    let repository = gix::discover(root)
-        .map_err(|e| format!("{} is not in a git repository: {e}", root.display()))?;
-    let workdir = repository
-        .workdir()
-        .ok_or_else(|| String::from("the git repository has no work tree"))?
-        .canonicalize()
-        .map_err(|e| e.to_string())?;
-    let root = root.canonicalize().map_err(|e| e.to_string())?;
-    let prefix = crate::discover::relative_path(&workdir, &root);
+    let (repository, workdir, prefix) = open(root)?;
     let folder = if prefix.is_empty() {
         output.trim_end_matches('/').to_string()
     } else {
@@ -156,21 +171,8 @@ pub fn commit_output(
     // What HEAD holds under the folder.
     let mut before: BTreeMap<String, gix::ObjectId> = BTreeMap::new();
     let tree = parent.tree().map_err(|e| e.to_string())?;
-    if let Some(entry) = tree
-        .lookup_entry_by_path(&folder)
-        .map_err(|e| e.to_string())?
-        && entry.mode().is_tree()
-    {
-        let subtree = entry
-            .object()
-            .and_then(|o| o.peel_to_tree())
-            .map_err(|e| e.to_string())?;
-        for file in subtree
-            .traverse()
-            .breadthfirst
-            .files()
-            .map_err(|e| e.to_string())?
-        {
+    if let Some(files) = files_under(&tree, &folder)? {
+        for file in files {
             if !file.mode.is_tree() {
                 before.insert(format!("{folder}/{}", file.filepath), file.oid);
             }

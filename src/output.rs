@@ -80,42 +80,40 @@ fn stage(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
 
 /// The plan as a unified diff, paths prefixed with the output folder's name.
 pub fn diff(prefix: &str, plan: &Plan) -> String {
-    let mut out = String::new();
-    for change in &plan.changes {
-        let old = change
-            .old
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let new = change
-            .new
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let path = format!("{prefix}/{}", change.path);
-        let (from, to) = match change.action {
-            Action::Create => (String::from("/dev/null"), format!("b/{path}")),
-            Action::Delete => (format!("a/{path}"), String::from("/dev/null")),
-            Action::Update => (format!("a/{path}"), format!("b/{path}")),
-        };
-        // Diffs end up in CI logs: secret values are masked, whoever put them there.
-        let (masked_old, masked_new) = (crate::mask::mask(&old), crate::mask::mask(&new));
-        if masked_old == masked_new {
-            out.push_str(&format!(
-                "--- {from}\n+++ {to}\n  (only secret values changed; they are not shown)\n"
-            ));
-            continue;
-        }
-        let text_diff = similar::TextDiff::from_lines(masked_old.as_ref(), masked_new.as_ref());
-        out.push_str(
-            &text_diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&from, &to)
-                .to_string(),
+    plan.changes
+        .iter()
+        .map(|change| {
+            unified(
+                &format!("{prefix}/{}", change.path),
+                change.old.as_deref(),
+                change.new.as_deref(),
+            )
+        })
+        .collect()
+}
+
+/// The unified diff of one file (`None`: absent on that side), with secret values
+/// masked: diffs end up in CI logs, whoever put the secrets there.
+pub fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
+    let side = |bytes: Option<&[u8]>, prefix: &str| match bytes {
+        Some(_) => format!("{prefix}/{path}"),
+        None => String::from("/dev/null"),
+    };
+    let (from, to) = (side(old, "a"), side(new, "b"));
+    let text =
+        |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+    let (old, new) = (text(old), text(new));
+    let (old, new) = (crate::mask::mask(&old), crate::mask::mask(&new));
+    if old == new {
+        return format!(
+            "--- {from}\n+++ {to}\n  (only secret values changed; they are not shown)\n"
         );
     }
-    out
+    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&from, &to)
+        .to_string()
 }
 
 #[cfg(test)]

@@ -260,26 +260,9 @@ fn files(repo: &Repo, dir: &str, findings: &mut Vec<Finding>) -> Vec<(String, Ar
             ));
             continue;
         }
-        match repo.read(&relative).map(String::from_utf8) {
-            Ok(Ok(text)) => out.push((relative.clone(), Arc::new(SourceFile::new(relative, text)))),
-            Ok(Err(_)) => {
-                let file = Arc::new(SourceFile::new(relative, ""));
-                findings.push(Finding::new(
-                    Code::FileNotUtf8,
-                    &file,
-                    file.start(),
-                    "platform file is not valid UTF-8",
-                ));
-            }
-            Err(e) => {
-                let file = Arc::new(SourceFile::new(relative, ""));
-                findings.push(Finding::new(
-                    Code::FileUnreadable,
-                    &file,
-                    file.start(),
-                    format!("cannot read the file: {e}"),
-                ));
-            }
+        match repo.read_text(&relative) {
+            Ok(file) => out.push((relative, file)),
+            Err(finding) => findings.push(*finding),
         }
     }
     out
@@ -471,18 +454,7 @@ fn add_template(
 /// A template error as a finding on the template's line.
 fn template_finding(file: &Arc<SourceFile>, error: &minijinja::Error, context: &str) -> Finding {
     let span = match error.line() {
-        Some(line) => {
-            let start = file
-                .text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum::<usize>();
-            let end = file.text[start..]
-                .find('\n')
-                .map_or(file.text.len(), |n| start + n);
-            file.span(start, end)
-        }
+        Some(line) => file.span(file.offset(line, 1), file.offset(line, usize::MAX)),
         None => file.start(),
     };
     let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();

@@ -443,17 +443,9 @@ pub fn sources(repo: &Repo, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>)
         {
             continue;
         }
-        match repo.read(&relative).map(String::from_utf8) {
-            Ok(Ok(text)) => organisation.push(Arc::new(SourceFile::new(relative, text))),
-            _ => {
-                let file = Arc::new(SourceFile::new(relative, ""));
-                findings.push(Finding::new(
-                    Code::FileUnreadable,
-                    &file,
-                    file.start(),
-                    "cannot read the policy as UTF-8 text",
-                ));
-            }
+        match repo.read_text(&relative) {
+            Ok(file) => organisation.push(file),
+            Err(finding) => findings.push(*finding),
         }
     }
     organisation.sort_by(|a, b| a.path.cmp(&b.path));
@@ -461,8 +453,14 @@ pub fn sources(repo: &Repo, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>)
     (files, findings)
 }
 
-/// A regorus error as a finding on the policy's line (`--> file:line:col` in its text).
-fn error_finding(files: &[Arc<SourceFile>], error: &str, context: &str) -> Finding {
+/// A regorus error as a finding on the policy's line (`--> file:line:col` in its text),
+/// else at the start of `fallback`, the policy being loaded or evaluated.
+fn error_finding(
+    files: &[Arc<SourceFile>],
+    fallback: &Arc<SourceFile>,
+    error: &str,
+    context: &str,
+) -> Finding {
     let located = error.lines().find_map(|line| {
         let rest = line.trim().strip_prefix("--> ")?;
         let mut parts = rest.rsplitn(3, ':');
@@ -475,36 +473,15 @@ fn error_finding(files: &[Arc<SourceFile>], error: &str, context: &str) -> Findi
         .find_map(|l| l.trim().strip_prefix("error: "))
         .unwrap_or(error.trim())
         .to_string();
-    let (file, span) = match located.and_then(|(path, line, column)| {
+    let located = located.and_then(|(path, line, column)| {
         let file = files.iter().find(|f| f.path == path)?;
-        let start = file
-            .text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum::<usize>();
-        let start = file.text[start..]
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(start, |(i, _)| start + i);
-        Some((Arc::clone(file), start))
-    }) {
-        Some((file, start)) => {
-            let span = file.span(start, start + 1);
-            (file, span)
-        }
-        None => {
-            let file = files
-                .first()
-                .cloned()
-                .unwrap_or_else(|| Arc::new(SourceFile::new("policies", "")));
-            let span = file.start();
-            (file, span)
-        }
-    };
+        let start = file.offset(line, column);
+        Some((file, file.span(start, start + 1)))
+    });
+    let (file, span) = located.unwrap_or((fallback, fallback.start()));
     Finding::new(
         Code::PolicyError,
-        &file,
+        file,
         span,
         format!("{context}: {message}"),
     )
@@ -521,6 +498,7 @@ pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
             Ok(package) => packages.push((Arc::clone(file), package)),
             Err(e) => findings.push(error_finding(
                 &files,
+                file,
                 &e.to_string(),
                 "the policy does not parse",
             )),
@@ -560,6 +538,7 @@ pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
             Err(e) => {
                 findings.push(error_finding(
                     &files,
+                    file,
                     &e.to_string(),
                     "`meta` cannot be evaluated",
                 ));
@@ -868,8 +847,13 @@ impl Policies {
             .into_iter()
             .filter(|(policy, _)| reported.insert(*policy))
             .map(|(policy, error)| {
-                let code = &self.policies[policy].rule.code;
-                error_finding(&self.files, &error, &format!("policy `{code}` failed"))
+                let rule = &self.policies[policy].rule;
+                let file = self.files.iter().find(|f| f.path == rule.file);
+                let fallback = file
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(SourceFile::new(rule.file.clone(), "")));
+                let context = format!("policy `{}` failed", rule.code);
+                error_finding(&self.files, &fallback, &error, &context)
             })
             .collect()
     }
@@ -1316,7 +1300,22 @@ pub struct Reporter<'a> {
     pub used: BTreeSet<usize>,
 }
 
-impl Reporter<'_> {
+impl<'a> Reporter<'a> {
+    pub fn new(
+        config: &'a Config,
+        policies: &'a Policies,
+        waivers: &'a [WaiverEntry],
+        today: &'a str,
+    ) -> Self {
+        Reporter {
+            config,
+            policies,
+            waivers,
+            today,
+            used: BTreeSet::new(),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn finding(
         &mut self,
@@ -1501,31 +1500,21 @@ pub fn check(
         errors.extend(e);
     }
     findings.extend(policies.error_findings(errors));
-    let units: Vec<(&ServiceEntry, &crate::resolve::Deployment)> = services
+    // In the order of `results`: services, then their deployments.
+    let units: Vec<(&ServiceEntry, &str)> = services
         .iter()
-        .flat_map(|entry| entry.deployments.iter().map(move |d| (*entry, d)))
+        .flat_map(|entry| {
+            entry
+                .deployments
+                .iter()
+                .map(move |d| (*entry, d.environment.as_str()))
+        })
         .collect();
-    let units: Vec<(&ServiceEntry, &str)> = units
-        .into_iter()
-        .map(|(entry, deployment)| (entry, deployment.environment.as_str()))
-        .collect();
-    let mut reporter = Reporter {
-        config,
-        policies,
-        waivers: &waivers,
-        today,
-        used: BTreeSet::new(),
-    };
+    let mut reporter = Reporter::new(config, policies, &waivers, today);
     // A violation found the same way in several environments is one finding, naming
     // the environments unless it holds in all of them.
     type Key = (String, String, usize, String, bool, String);
     let mut grouped: BTreeMap<Key, (Finding, Vec<String>)> = BTreeMap::new();
-    let mut deployed: BTreeMap<&str, usize> = BTreeMap::new();
-    for (entry, _) in &units {
-        *deployed
-            .entry(entry.service.metadata.name.as_str())
-            .or_default() += 1;
-    }
     for ((entry, environment), violations) in units.iter().zip(results) {
         let metadata = &entry.service.metadata;
         for violation in &violations {
@@ -1573,7 +1562,8 @@ pub fn check(
         }
     }
     for ((.., service), (mut finding, environments)) in grouped {
-        if deployed.get(service.as_str()) != Some(&environments.len()) {
+        let deployed = catalog.services.get(&service).map(|e| e.deployments.len());
+        if deployed != Some(environments.len()) {
             finding.message = format!(
                 "in {}: {}",
                 crate::finding::list(&environments),
@@ -1688,6 +1678,7 @@ pub fn test(repo: &Repo, built_in: bool) -> TestReport {
             }
             Err(e) => report.findings.push(error_finding(
                 &files,
+                file,
                 &e.to_string(),
                 "the policy does not parse",
             )),
@@ -1787,13 +1778,7 @@ pub fn objects(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let waivers = waivers(repo, catalog, schemas, &mut Vec::new());
-    let mut reporter = Reporter {
-        config,
-        policies,
-        waivers: &waivers,
-        today,
-        used: BTreeSet::new(),
-    };
+    let mut reporter = Reporter::new(config, policies, &waivers, today);
     let has = |target| policies.policies.iter().any(|p| p.target == target);
     let environment_of = |env: &Option<String>| {
         env.as_deref()
@@ -2031,6 +2016,33 @@ mod tests {
             seen.insert(name.to_string(), serde_json::from_str(&text()).unwrap());
         });
         assert_eq!(Json::Object(seen), expected);
+    }
+
+    #[test]
+    fn policy_errors_land_on_their_line_or_on_their_policy() {
+        let a = Arc::new(SourceFile::new("platform/policies/a.rego", "package a\n"));
+        let b = Arc::new(SourceFile::new(
+            "platform/policies/b.rego",
+            "package b\nx := 1\n",
+        ));
+        let files = [Arc::clone(&a), Arc::clone(&b)];
+        let located = error_finding(
+            &files,
+            &a,
+            "error: var y is unsafe\n --> platform/policies/b.rego:2:6\n",
+            "the policy does not parse",
+        );
+        assert_eq!(located.location.file.path, "platform/policies/b.rego");
+        assert_eq!(
+            (located.location.span.line, located.location.span.column),
+            (2, 6)
+        );
+        assert_eq!(
+            located.message,
+            "the policy does not parse: var y is unsafe"
+        );
+        let unlocated = error_finding(&files, &b, "some builtin failed", "policy `b` failed");
+        assert_eq!(unlocated.location.file.path, "platform/policies/b.rego");
     }
 
     #[test]

@@ -7,6 +7,11 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::codes::Code;
+use crate::finding::Finding;
+use crate::source::SourceFile;
 
 use crate::discover::{self, Candidate};
 
@@ -74,6 +79,25 @@ impl Repo {
                     relative.to_string(),
                 )),
             },
+        }
+    }
+
+    /// A file read as UTF-8 text, or the finding that says why it cannot be.
+    pub fn read_text(&self, relative: &str) -> Result<Arc<SourceFile>, Box<Finding>> {
+        let problem = |code, message: String| {
+            let file = Arc::new(SourceFile::new(relative, ""));
+            Box::new(Finding::new(code, &file, file.start(), message))
+        };
+        match self.read(relative).map(String::from_utf8) {
+            Ok(Ok(text)) => Ok(Arc::new(SourceFile::new(relative, text))),
+            Ok(Err(_)) => Err(problem(
+                Code::FileNotUtf8,
+                String::from("file is not valid UTF-8"),
+            )),
+            Err(e) => Err(problem(
+                Code::FileUnreadable,
+                format!("cannot read the file: {e}"),
+            )),
         }
     }
 

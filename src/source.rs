@@ -67,6 +67,22 @@ impl SourceFile {
         (to_u32(line_index + 1), to_u32(column))
     }
 
+    /// The byte offset of a 1-based line and column (in characters), clamped to the
+    /// line: the inverse of [`SourceFile::line_column`], for positions other tools report.
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |n| start + n);
+        self.text[start..end]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(end, |(i, _)| start + i)
+    }
+
     /// The text of a span.
     pub fn slice(&self, span: Span) -> &str {
         &self.text[span.start..span.end]
@@ -129,6 +145,21 @@ impl Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_are_the_inverse_of_line_and_column() {
+        let file = SourceFile::new("a", "ab\nçd\n\nlast");
+        for offset in [0, 1, 3, 5, 6, 8, 9, 12] {
+            let (line, column) = file.line_column(offset);
+            assert_eq!(
+                file.offset(line as usize, column as usize),
+                offset,
+                "{offset}"
+            );
+        }
+        assert_eq!(file.offset(2, 99), 6, "clamped to the end of the line");
+        assert_eq!(file.offset(9, 1), file.text.len(), "past the last line");
+    }
 
     #[test]
     fn lines_and_columns_count_characters() {

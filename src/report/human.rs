@@ -9,7 +9,7 @@ use miette::{
 
 use crate::check::Stats;
 use crate::finding::{Finding, Related, Severity, Tally};
-use crate::source::Location;
+use crate::source::{Location, SourceFile};
 
 use super::Style;
 
@@ -24,6 +24,7 @@ pub fn render(findings: &[Finding], stats: &Stats, style: Style) -> String {
         .with_links(false)
         .with_context_lines(1);
     let mut out = String::new();
+    let mut masked = Masked::default();
     for finding in findings {
         if let Some(waived) = &finding.waived {
             // A waived finding is settled: one line says where and until when.
@@ -40,7 +41,7 @@ pub fn render(findings: &[Finding], stats: &Stats, style: Style) -> String {
             ));
             continue;
         }
-        let diagnostic = FindingDiagnostic::new(finding);
+        let diagnostic = FindingDiagnostic::new(finding, &mut masked);
         if handler.render_report(&mut out, &diagnostic).is_err() {
             // Rendering into a String cannot fail; keep a plain line if it ever does.
             out.push_str(&plain(finding));
@@ -113,27 +114,35 @@ struct FindingDiagnostic<'a> {
 }
 
 impl<'a> FindingDiagnostic<'a> {
-    fn new(finding: &'a Finding) -> Self {
+    fn new(finding: &'a Finding, masked: &mut Masked) -> Self {
         let file = &finding.location.file;
         Self {
             finding,
-            source: NamedSource::new(&file.path, masked_text(&file.text)),
+            source: NamedSource::new(&file.path, masked.text(file)),
             elsewhere: finding
                 .related
                 .iter()
                 .filter(|r| !Arc::ptr_eq(&r.location.file, file))
-                .map(RelatedDiagnostic::new)
+                .map(|related| RelatedDiagnostic::new(related, masked))
                 .collect(),
         }
     }
 }
 
-/// The file's text with secret values masked; masking keeps byte offsets, so spans
-/// still fit.
-fn masked_text(text: &Arc<str>) -> Arc<str> {
-    match crate::mask::mask(text) {
-        std::borrow::Cow::Borrowed(_) => Arc::clone(text),
-        std::borrow::Cow::Owned(masked) => Arc::from(masked),
+/// Files' texts with secret values masked, each masked once however many findings
+/// show it; masking keeps byte offsets, so spans still fit.
+#[derive(Default)]
+struct Masked(std::collections::HashMap<*const SourceFile, Arc<str>>);
+
+impl Masked {
+    fn text(&mut self, file: &Arc<SourceFile>) -> Arc<str> {
+        let text = self.0.entry(Arc::as_ptr(file)).or_insert_with(|| {
+            match crate::mask::mask(&file.text) {
+                std::borrow::Cow::Borrowed(_) => Arc::clone(&file.text),
+                std::borrow::Cow::Owned(masked) => Arc::from(masked),
+            }
+        });
+        Arc::clone(text)
     }
 }
 
@@ -211,12 +220,12 @@ struct RelatedDiagnostic {
 }
 
 impl RelatedDiagnostic {
-    fn new(related: &Related) -> Self {
+    fn new(related: &Related, masked: &mut Masked) -> Self {
         let file = &related.location.file;
         Self {
             message: related.message.clone(),
             span: source_span(&related.location),
-            source: NamedSource::new(&file.path, masked_text(&file.text)),
+            source: NamedSource::new(&file.path, masked.text(file)),
         }
     }
 }
