@@ -207,14 +207,12 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     .map_err(|e| Error::io(&output_dir, e))?;
     let mut findings = std::mem::take(&mut checked.findings);
     findings.extend(render_findings);
-    let schemas = crate::schema::Schemas::new().map_err(Error::Internal)?;
     findings.extend(stage("policies on rendered objects", || {
         crate::policy::objects(
-            &repo,
             config,
             &checked.catalog,
             &checked.policies,
-            &schemas,
+            &checked.waivers,
             &tree,
             &options.today,
         )

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub platform: Platform,
     pub policies: Policies,
     pub catalog: Catalog,
+    /// Policy waivers, from intents and the platform's waivers file.
+    pub waivers: Vec<policy::WaiverEntry>,
     /// Sorted by file and position.
     pub findings: Vec<Finding>,
     /// paved.yaml itself has errors: nothing else was checked.
@@ -61,6 +63,7 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
             platform: crate::platform::empty(),
             policies: Policies::default(),
             catalog: Catalog::default(),
+            waivers: Vec::new(),
             findings,
             config_invalid: true,
             stats: Stats::default(),
@@ -94,14 +97,14 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
     });
     let (policies, policy_findings) = stage("compile policies", || policy::load(repo));
     findings.extend(policy_findings);
+    let waivers = policy::waivers(repo, &catalog, &schemas, &mut findings);
     findings.extend(stage("policies on intents", || {
         policy::check(
-            repo,
             &config,
             config_file.as_ref(),
             &catalog,
             &policies,
-            &schemas,
+            &waivers,
             today,
         )
     }));
@@ -111,6 +114,7 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
         platform,
         policies,
         catalog,
+        waivers,
         findings,
         config_invalid: false,
         stats,

@@ -1467,16 +1467,14 @@ fn evaluate_service(
 
 /// Intent and platform policies over the whole catalog.
 pub fn check(
-    repo: &Repo,
     config: &Config,
     config_file: Option<&Arc<SourceFile>>,
     catalog: &Catalog,
     policies: &Policies,
-    schemas: &Schemas,
+    waivers: &[WaiverEntry],
     today: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let waivers = waivers(repo, catalog, schemas, &mut findings);
     let builder = Inputs::new(config, catalog);
     let groups: Vec<&Group> = policies
         .groups
@@ -1510,7 +1508,7 @@ pub fn check(
                 .map(move |d| (*entry, d.environment.as_str()))
         })
         .collect();
-    let mut reporter = Reporter::new(config, policies, &waivers, today);
+    let mut reporter = Reporter::new(config, policies, waivers, today);
     // A violation found the same way in several environments is one finding, naming
     // the environments unless it holds in all of them.
     type Key = (String, String, usize, String, bool, String);
@@ -1768,17 +1766,15 @@ fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, 
 /// `kind`) and every Terraform resource or data block of the generated tree.
 #[allow(clippy::too_many_arguments)]
 pub fn objects(
-    repo: &Repo,
     config: &Config,
     catalog: &Catalog,
     policies: &Policies,
-    schemas: &Schemas,
+    waivers: &[WaiverEntry],
     tree: &crate::render::Tree,
     today: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let waivers = waivers(repo, catalog, schemas, &mut Vec::new());
-    let mut reporter = Reporter::new(config, policies, &waivers, today);
+    let mut reporter = Reporter::new(config, policies, waivers, today);
     let has = |target| policies.policies.iter().any(|p| p.target == target);
     let environment_of = |env: &Option<String>| {
         env.as_deref()
