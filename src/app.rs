@@ -307,11 +307,9 @@ fn scope(path: &str, env: Option<&str>) -> bool {
     let Some(env) = env else {
         return true;
     };
-    let mut parts = path.splitn(3, '/');
-    match (parts.next(), parts.next()) {
-        (Some("kubernetes" | "terraform" | "alerts" | "argocd"), Some(first)) => first == env,
-        _ => true,
-    }
+    crate::render::owner(path)
+        .1
+        .is_none_or(|folder| folder == env)
 }
 
 fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Finding {

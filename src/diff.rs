@@ -66,8 +66,11 @@ pub struct Report {
 /// Render `base` (a git revision) and the work tree of `root`, and compare them.
 pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
     let snapshot = crate::git::snapshot(root, base).map_err(Error::Usage)?;
-    let before = side(&Repo::Snapshot(snapshot), today)?;
-    let after = side(&Repo::work_tree(root), today)?;
+    let (before, after) = rayon::join(
+        || side(&Repo::Snapshot(snapshot), today),
+        || side(&Repo::work_tree(root), today),
+    );
+    let (before, after) = (before?, after?);
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -141,31 +144,15 @@ fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
     })
 }
 
-/// The service a generated file belongs to, from the output's layout.
+/// The service of the catalog a generated file belongs to.
 fn service_of(path: &str, services: &BTreeSet<String>) -> Option<String> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let name = match parts.as_slice() {
-        ["kubernetes", _env, _team, service, _, ..] => *service,
-        ["terraform", _env, service, _file] => *service,
-        ["alerts" | "argocd", _env, file] => file.trim_end_matches(".yaml"),
-        ["dashboards", file] => file.trim_end_matches(".json"),
-        ["catalog", "components", file] => file.trim_end_matches(".yaml"),
-        _ => return None,
-    };
+    let name = crate::render::owner(path).0?;
     services.contains(name).then(|| name.to_string())
-}
-
-/// The environment folder of a generated file, when it has one.
-fn environment_of(path: &str) -> Option<&str> {
-    match path.split('/').collect::<Vec<_>>().as_slice() {
-        ["kubernetes" | "terraform" | "alerts" | "argocd", env, ..] => Some(env),
-        _ => None,
-    }
 }
 
 /// What a file's change means to a reviewer, added to `diff`.
 fn meaning(path: &str, old: &str, new: &str, diff: &mut ServiceDiff) {
-    let env = environment_of(path).map(str::to_string);
+    let env = crate::render::owner(path).1.map(str::to_string);
     let name = path.rsplit('/').next().unwrap_or(path);
     if path.ends_with(".tf") {
         let (before, after) = (resources(old), resources(new));

@@ -1743,23 +1743,11 @@ struct ObjectSource<'a> {
 
 /// The service and environment a generated path belongs to.
 fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, Option<String>) {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        ["kubernetes", env, _team, service, ..] if parts.len() > 4 => {
-            (catalog.services.get(*service), Some((*env).to_string()))
-        }
-        ["terraform", env, service, _file] => {
-            (catalog.services.get(*service), Some((*env).to_string()))
-        }
-        ["alerts" | "argocd", env, file] => {
-            let service = file.trim_end_matches(".yaml");
-            (catalog.services.get(service), Some((*env).to_string()))
-        }
-        [kind, env, ..] if matches!(*kind, "kubernetes" | "terraform") => {
-            (None, Some((*env).to_string()))
-        }
-        _ => (None, None),
-    }
+    let (service, environment) = crate::render::owner(path);
+    (
+        service.and_then(|s| catalog.services.get(s)),
+        environment.map(str::to_string),
+    )
 }
 
 /// Policies over rendered objects: every Kubernetes-style object (anything with a

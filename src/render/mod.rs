@@ -111,6 +111,25 @@ impl Tree {
     }
 }
 
+/// Where a generated path belongs, from the output's layout: the service it was
+/// rendered for (a name to look up in the catalog; shared files have none) and the
+/// environment folder it sits in.
+pub fn owner(path: &str) -> (Option<&str>, Option<&str>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    let environment = match parts.as_slice() {
+        ["kubernetes" | "terraform" | "alerts" | "argocd", env, _, ..] => Some(*env),
+        _ => None,
+    };
+    let service = match parts.as_slice() {
+        ["kubernetes", _, _, service, _, ..] | ["terraform", _, service, _] => Some(*service),
+        ["alerts" | "argocd", _env, file] => file.strip_suffix(".yaml"),
+        ["dashboards", file] => file.strip_suffix(".json"),
+        ["catalog", "components", file] => file.strip_suffix(".yaml"),
+        _ => None,
+    };
+    (service, environment)
+}
+
 /// Render every service in every environment it is deployed to, and the catalog.
 /// Template and patch errors of the platform's extensions are findings.
 pub fn render(config: &Config, catalog: &Catalog, platform: &Platform) -> (Tree, Vec<Finding>) {
@@ -483,4 +502,26 @@ pub(crate) enum Piece {
         path: String,
         property: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_paths_tell_their_service_and_environment() {
+        for (path, owner) in [
+            (
+                "kubernetes/prod/shop/cart/deployment.yaml",
+                (Some("cart"), Some("prod")),
+            ),
+            ("kubernetes/prod/namespace-shop.yaml", (None, Some("prod"))),
+            ("terraform/dev/cart/db.tf", (Some("cart"), Some("dev"))),
+            ("alerts/staging/cart.yaml", (Some("cart"), Some("staging"))),
+            ("dashboards/cart.json", (Some("cart"), None)),
+            ("catalog/components/cart.yaml", (Some("cart"), None)),
+            ("catalog/groups/shop.yaml", (None, None)),
+            ("CODEOWNERS", (None, None)),
+        ] {
+            assert_eq!(super::owner(path), owner, "{path}");
+        }
+    }
 }
