@@ -1010,15 +1010,14 @@ impl<'a> Inputs<'a> {
                         Some(address) => FieldKey::Shared(address),
                         None => FieldKey::Text(text()),
                     };
-                    let value = match converted.get(&(name, key.clone())) {
-                        Some(value) => value.clone(),
-                        None => {
-                            let value = match &key {
+                    let value = match converted.entry((name, key)) {
+                        std::collections::btree_map::Entry::Occupied(known) => known.get().clone(),
+                        std::collections::btree_map::Entry::Vacant(new) => {
+                            let value = match &new.key().1 {
                                 FieldKey::Text(text) => parse(text),
                                 FieldKey::Shared(_) => parse(&text()),
                             };
-                            converted.insert((name, key), value.clone());
-                            value
+                            new.insert(value).clone()
                         }
                     };
                     object.insert(Rego::from(name), value);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::codes::Code;
@@ -50,14 +50,6 @@ pub struct Listed {
 impl Repo {
     pub fn work_tree(root: impl Into<PathBuf>) -> Self {
         Repo::WorkTree(root.into())
-    }
-
-    /// The folder on disk, for a work tree.
-    pub fn root(&self) -> Option<&Path> {
-        match self {
-            Repo::WorkTree(root) => Some(root),
-            Repo::Snapshot(_) => None,
-        }
     }
 
     /// How the repository is named in messages.
@@ -185,6 +177,7 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     /// Every file under `root` except `.git`, as a snapshot holds it.
     fn snapshot_of(root: &Path) -> Snapshot {
