@@ -48,8 +48,11 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
         crate::timings::enable();
     }
     let result = match cli.command {
-        Command::Check { format } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| check(&root, format, style, &today)),
+        Command::Check {
+            format,
+            changed_since,
+        } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| check(&root, format, style, &today, changed_since.as_deref())),
         Command::Render {
             check,
             force,
@@ -57,6 +60,7 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
             author,
             message,
             env,
+            changed_since,
             format,
         } => repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
             render(
@@ -66,6 +70,7 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                     force,
                     commit: commit.then_some(CommitOptions { author, message }),
                     env,
+                    changed_since,
                     format,
                     style,
                     today: today.clone(),
@@ -119,9 +124,16 @@ fn repository(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-fn check(root: &Path, format: report::Format, style: Style, today: &str) -> Result<Outcome, Error> {
-    let outcome = check::run(&Repo::work_tree(root), today)?;
+fn check(
+    root: &Path,
+    format: report::Format,
+    style: Style,
+    today: &str,
+    since: Option<&str>,
+) -> Result<Outcome, Error> {
+    let outcome = check::run(&Repo::work_tree(root), today, since)?;
     let output = report::render(format, &outcome.findings, &outcome.stats, style);
+    let stderr = scope_note(&outcome) + &output.stderr;
     let code = if outcome.config_invalid {
         2
     } else if outcome
@@ -138,9 +150,42 @@ fn check(root: &Path, format: report::Format, style: Style, today: &str) -> Resu
     std::mem::forget(outcome);
     Ok(Outcome {
         stdout: output.stdout,
-        stderr: output.stderr,
+        stderr,
         code,
     })
+}
+
+/// With `--changed-since`, what the run covers.
+fn scope_note(outcome: &check::Outcome) -> String {
+    let Some(changes) = &outcome.changes else {
+        return String::new();
+    };
+    let base = &changes.base;
+    if let Some(file) = &changes.global {
+        return format!("paved: {file} changed since {base}: every intent is checked\n");
+    }
+    let Some(selection) = &outcome.selection else {
+        return String::new();
+    };
+    format!(
+        "paved: {} changed since {base}: checking {} of {} services and {} of {} teams that they touch\n",
+        match changes.files.len() {
+            1 => String::from("1 file"),
+            n => format!("{n} files"),
+        },
+        selection
+            .services
+            .iter()
+            .filter(|s| outcome.catalog.services.contains_key(*s))
+            .count(),
+        outcome.catalog.services.len(),
+        selection
+            .teams
+            .iter()
+            .filter(|t| outcome.catalog.teams.contains_key(*t))
+            .count(),
+        outcome.catalog.teams.len(),
+    )
 }
 
 struct RenderOptions {
@@ -148,6 +193,7 @@ struct RenderOptions {
     force: bool,
     commit: Option<CommitOptions>,
     env: Option<String>,
+    changed_since: Option<String>,
     format: report::Format,
     style: Style,
     today: String,
@@ -160,7 +206,8 @@ struct CommitOptions {
 
 fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     let repo = Repo::work_tree(root);
-    let mut checked = check::run(&repo, &options.today)?;
+    let mut checked = check::run(&repo, &options.today, options.changed_since.as_deref())?;
+    let note = scope_note(&checked);
     let code = |findings: &[crate::finding::Finding]| {
         if findings.iter().any(|f| f.severity == Severity::Error) {
             1
@@ -177,7 +224,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         );
         return Ok(Outcome {
             stdout: output.stdout,
-            stderr: output.stderr + "paved: nothing rendered; fix the findings first\n",
+            stderr: note + &output.stderr + "paved: nothing rendered; fix the findings first\n",
             code: if checked.config_invalid { 2 } else { 1 },
         });
     }
@@ -195,12 +242,24 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             names.join(", ")
         )));
     }
-    let (tree, render_findings) = stage("render", || {
-        crate::render::render(config, &checked.catalog, &checked.platform)
+    let selection = checked.selection.as_ref();
+    let (mut tree, render_findings) = stage("render", || {
+        crate::render::render(
+            config,
+            &checked.catalog,
+            &checked.platform,
+            selection.map(|s| &s.services),
+        )
     });
     let output_dir = root.join(&config.output);
     let env = options.env.clone();
-    let in_scope = move |path: &str| scope(path, env.as_deref());
+    let in_scope =
+        move |path: &str| scope(path, env.as_deref()) && selection.is_none_or(|s| s.renders(path));
+    // Out of scope, files were rendered only because others are made from the whole
+    // catalog: their policies are not this run's to report.
+    if selection.is_some() {
+        tree.retain(&in_scope);
+    }
     let plan = stage("compare with the output folder", || {
         plan::plan(&output_dir, &tree.files, &in_scope, options.force)
     })
@@ -225,7 +284,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     crate::finding::sort(&mut findings);
     let output = report::render(options.format, &findings, &checked.stats, options.style);
     let mut stdout = output.stdout;
-    let mut stderr = output.stderr;
+    let mut stderr = note + &output.stderr;
     if code(&findings) != 0 {
         stderr.push_str("paved: nothing written; fix the findings first\n");
         return Ok(Outcome {

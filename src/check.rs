@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::changed::{self, Changes, Selection};
 use crate::codes::Code;
 use crate::config::{self, Config};
 use crate::discover::Candidate;
@@ -33,6 +34,10 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// paved.yaml itself has errors: nothing else was checked.
     pub config_invalid: bool,
+    /// With `--changed-since`: what changed, and the part of the catalog checked
+    /// (none when a change reaches every intent).
+    pub changes: Option<Changes>,
+    pub selection: Option<Selection>,
     pub stats: Stats,
 }
 
@@ -46,10 +51,10 @@ pub struct Stats {
     pub intents: usize,
 }
 
-/// Check the repository at `root`.
-/// Check the repository at `root`. `today` (`YYYY-MM-DD`) decides which waivers
-/// have expired; it is the only input that is not a file.
-pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
+/// Check the repository. `today` (`YYYY-MM-DD`) decides which waivers have expired;
+/// it is the only input that is not a file. With `since` (a git revision), only what
+/// changed since and what depends on it is checked, and reported.
+pub fn run(repo: &Repo, today: &str, since: Option<&str>) -> Result<Outcome, Error> {
     let schemas = Schemas::new().map_err(Error::Internal)?;
     let loaded = config::load(repo, &schemas)
         .map_err(|e| Error::io(PathBuf::from(repo.display()).join(config::FILE_NAME), e))?;
@@ -66,6 +71,8 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
             waivers: Vec::new(),
             findings,
             config_invalid: true,
+            changes: None,
+            selection: None,
             stats: Stats::default(),
         });
     }
@@ -73,6 +80,20 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
     findings.extend(platform_findings);
     let candidates = stage("find intent files", || repo.candidates(&config.output))
         .map_err(|e| Error::Usage(format!("{}: {e}", repo.display())))?;
+    let changes = match (since, repo) {
+        (None, _) => None,
+        (Some(base), Repo::WorkTree(root)) => Some(
+            stage("compare with the base", || {
+                changed::since(root, base, &config, &candidates, &schemas)
+            })
+            .map_err(Error::Usage)?,
+        ),
+        (Some(_), Repo::Snapshot(_)) => {
+            return Err(Error::Internal(String::from(
+                "--changed-since compares a work tree",
+            )));
+        }
+    };
     let files: Vec<FileOutcome> = stage("read, parse and validate intents", || {
         candidates
             .par_iter()
@@ -92,12 +113,26 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
         }
         intents.extend(file.intents);
     }
+    let declared: Vec<intent::Loaded> = match &changes {
+        Some(changes) => intents
+            .iter()
+            .filter(|i| changes.files.contains(&i.origin.file.path))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     let catalog = stage("resolve references", || {
         resolve::resolve(&config, &platform, intents, &schemas, &mut findings)
     });
+    let mut selection = changes
+        .as_ref()
+        .and_then(|changes| changes.select(&config, &catalog, &declared));
     let (policies, policy_findings) = stage("compile policies", || policy::load(repo));
     findings.extend(policy_findings);
     let waivers = policy::waivers(repo, &catalog, &schemas, &mut findings);
+    if let Some(selection) = &mut selection {
+        selection.judge_waivers(&waivers, &catalog);
+    }
     findings.extend(stage("policies on intents", || {
         policy::check(
             &config,
@@ -106,8 +141,12 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
             &policies,
             &waivers,
             today,
+            selection.as_ref().map(|s| &s.services),
         )
     }));
+    if let Some(selection) = &selection {
+        findings.retain(|f| selection.keeps(f));
+    }
     finding::sort(&mut findings);
     Ok(Outcome {
         config,
@@ -117,6 +156,8 @@ pub fn run(repo: &Repo, today: &str) -> Result<Outcome, Error> {
         waivers,
         findings,
         config_invalid: false,
+        changes,
+        selection,
         stats,
     })
 }

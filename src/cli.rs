@@ -38,6 +38,9 @@ pub enum Command {
         /// Output format: human goes to stderr, the others to stdout
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Check only the intents changed since this git revision and what depends on them
+        #[arg(long, value_name = "REF")]
+        changed_since: Option<String>,
     },
     /// Check, then expand every intent into the output folder
     Render {
@@ -60,6 +63,9 @@ pub enum Command {
         /// Only this environment's files (files shared by all environments too)
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
+        /// Render only the intents changed since this git revision and what depends on them
+        #[arg(long, value_name = "REF")]
+        changed_since: Option<String>,
         /// Format of the findings
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,

@@ -52,6 +52,9 @@ pub struct ServiceDiff {
     pub deletions: Vec<(Option<String>, String)>,
     /// Unified diffs of its files, secret values masked.
     pub diffs: Vec<(String, String)>,
+    /// Findings about it that the change brings, and that it removes.
+    pub introduced: Vec<String>,
+    pub fixed: Vec<String>,
 }
 
 /// The comparison of the base revision with the work tree.
@@ -59,8 +62,6 @@ pub struct ServiceDiff {
 pub struct Report {
     pub base: String,
     pub services: Vec<ServiceDiff>,
-    pub introduced: Vec<String>,
-    pub fixed: Vec<String>,
 }
 
 /// Render `base` (a git revision) and the work tree of `root`, and compare them.
@@ -81,12 +82,7 @@ pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
         }
         let service =
             service_of(path, &after.services).or_else(|| service_of(path, &before.services));
-        let entry = services
-            .entry(service.clone())
-            .or_insert_with(|| ServiceDiff {
-                service,
-                ..ServiceDiff::default()
-            });
+        let entry = entry(&mut services, &service);
         match (old, new) {
             (None, Some(_)) => entry.added.push(path.clone()),
             (Some(_), None) => entry.removed.push(path.clone()),
@@ -104,29 +100,69 @@ pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
             crate::output::unified(path, old.map(Vec::as_slice), new.map(Vec::as_slice)),
         ));
     }
-    let key = |f: &Finding| format!("{} {}: {}", f.code_name(), f.location.file.path, f.message);
-    let shown = |f: &&Finding| f.severity != Severity::Note && f.waived.is_none();
-    let old_findings: BTreeSet<String> = before.findings.iter().filter(shown).map(key).collect();
-    let new_findings: BTreeSet<String> = after.findings.iter().filter(shown).map(key).collect();
+    let (old_findings, new_findings) = (before.findings(), after.findings());
+    for (text, service) in &new_findings {
+        if !old_findings.contains_key(text) {
+            entry(&mut services, service).introduced.push(text.clone());
+        }
+    }
+    for (text, service) in &old_findings {
+        if !new_findings.contains_key(text) {
+            entry(&mut services, service).fixed.push(text.clone());
+        }
+    }
     // Files no service owns come last.
     let mut services: Vec<ServiceDiff> = services.into_values().collect();
     services.sort_by_key(|s| (s.service.is_none(), s.service.clone()));
     Ok(Report {
         base: base.to_string(),
         services,
-        introduced: new_findings.difference(&old_findings).cloned().collect(),
-        fixed: old_findings.difference(&new_findings).cloned().collect(),
     })
+}
+
+fn entry<'a>(
+    services: &'a mut BTreeMap<Option<String>, ServiceDiff>,
+    service: &Option<String>,
+) -> &'a mut ServiceDiff {
+    services
+        .entry(service.clone())
+        .or_insert_with(|| ServiceDiff {
+            service: service.clone(),
+            ..ServiceDiff::default()
+        })
 }
 
 struct Side {
     files: BTreeMap<String, Vec<u8>>,
     findings: Vec<Finding>,
     services: BTreeSet<String>,
+    /// Intent files that hold one service, with its name.
+    intent_files: BTreeMap<String, String>,
+    output: String,
+}
+
+impl Side {
+    /// Findings a reviewer acts on (not notes, not waived), as text, with the service
+    /// they are about when one is: by the intent file or the generated file they sit in.
+    fn findings(&self) -> BTreeMap<String, Option<String>> {
+        let output = format!("{}/", self.output.trim_end_matches('/'));
+        self.findings
+            .iter()
+            .filter(|f| f.severity != Severity::Note && f.waived.is_none())
+            .map(|f| {
+                let path = &f.location.file.path;
+                let service = match path.strip_prefix(&output) {
+                    Some(generated) => service_of(generated, &self.services),
+                    None => self.intent_files.get(path).cloned(),
+                };
+                (format!("{} {path}: {}", f.code_name(), f.message), service)
+            })
+            .collect()
+    }
 }
 
 fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
-    let outcome = check::run(repo, today)?;
+    let outcome = check::run(repo, today, None)?;
     if outcome.config_invalid {
         return Err(Error::Usage(format!(
             "paved.yaml of {} has errors; run `paved check` there",
@@ -134,13 +170,25 @@ fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
         )));
     }
     let (tree, render_findings) =
-        crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform);
+        crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform, None);
     let mut findings = outcome.findings;
     findings.extend(render_findings);
+    let mut intent_files: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (name, entry) in &outcome.catalog.services {
+        intent_files
+            .entry(entry.origin.file.path.clone())
+            .and_modify(|one| *one = None)
+            .or_insert_with(|| Some(name.clone()));
+    }
     Ok(Side {
         files: tree.files,
         findings,
         services: outcome.catalog.services.keys().cloned().collect(),
+        intent_files: intent_files
+            .into_iter()
+            .filter_map(|(file, name)| Some((file, name?)))
+            .collect(),
+        output: outcome.config.output.clone(),
     })
 }
 
@@ -275,6 +323,18 @@ impl ServiceDiff {
         self.service.as_deref().unwrap_or("(shared files)")
     }
 
+    /// `2 new, 1 fixed`, or nothing.
+    fn finding_counts(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.introduced.is_empty() {
+            parts.push(format!("{} new", self.introduced.len()));
+        }
+        if !self.fixed.is_empty() {
+            parts.push(format!("{} fixed", self.fixed.len()));
+        }
+        parts.join(", ")
+    }
+
     fn summary(&self) -> String {
         let mut parts: Vec<String> = merged(&self.deletions)
             .into_iter()
@@ -315,10 +375,12 @@ impl Report {
             for change in merged(&service.changes) {
                 out.push_str(&format!("  {change}\n"));
             }
-        }
-        for (label, list) in [("introduced", &self.introduced), ("fixed", &self.fixed)] {
-            for finding in list {
-                out.push_str(&format!("finding {label}: {finding}\n"));
+            for finding in &service.introduced {
+                out.push_str(&paint("33", &format!("  finding introduced: {finding}")));
+                out.push('\n');
+            }
+            for finding in &service.fixed {
+                out.push_str(&format!("  finding fixed: {finding}\n"));
             }
         }
         for service in &self.services {
@@ -367,27 +429,36 @@ impl Report {
             out.push_str(".\n\n");
         }
         out.push_str(
-            "| service | added | changed | removed | what changes |\n|---|---:|---:|---:|---|\n",
+            "| service | added | changed | removed | findings | what changes |\n|---|---:|---:|---:|---|---|\n",
         );
         for service in &self.services {
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 service.name(),
                 service.added.len(),
                 service.changed.len(),
                 service.removed.len(),
+                service.finding_counts(),
                 cell(&service.summary())
             ));
         }
+        let introduced: fn(&ServiceDiff) -> &Vec<String> = |s| &s.introduced;
+        let fixed: fn(&ServiceDiff) -> &Vec<String> = |s| &s.fixed;
         for (label, list) in [
-            ("Findings introduced", &self.introduced),
-            ("Findings fixed", &self.fixed),
+            ("Findings introduced", introduced),
+            ("Findings fixed", fixed),
         ] {
-            if !list.is_empty() {
-                out.push_str(&format!("\n**{label}**\n\n"));
-                for finding in list {
-                    out.push_str(&format!("- {}\n", cell(finding)));
-                }
+            let lines: Vec<String> = self
+                .services
+                .iter()
+                .flat_map(|s| {
+                    list(s)
+                        .iter()
+                        .map(move |f| format!("- {}: {}\n", s.name(), cell(f)))
+                })
+                .collect();
+            if !lines.is_empty() {
+                out.push_str(&format!("\n**{label}**\n\n{}", lines.concat()));
             }
         }
         let mut cut = Vec::new();
@@ -432,6 +503,7 @@ impl Report {
                     "removed": s.removed,
                     "changes": grouped(&s.changes),
                     "deletions": grouped(&s.deletions),
+                    "findings": {"introduced": s.introduced, "fixed": s.fixed},
                     "diffs": s.diffs.iter().map(|(path, diff)| json!({"path": path, "diff": diff})).collect::<Vec<_>>(),
                 })
             })
@@ -439,7 +511,6 @@ impl Report {
         let report = json!({
             "base": self.base,
             "services": services,
-            "findings": {"introduced": self.introduced, "fixed": self.fixed},
         });
         format!(
             "{}\n",

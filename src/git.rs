@@ -52,11 +52,9 @@ fn files_under(
     Ok(Some(files))
 }
 
-/// The files under `root` as they are at `revision` of the git repository holding
-/// `root`, for the loaders to read: paved.yaml, the platform's folder, ignore files
-/// and YAML files outside the output folder. Other files are not read.
-pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
-    let (repository, _, prefix) = open(root)?;
+/// `revision` of `repository` peeled to its tree; a revision the clone lacks gets an
+/// error that names the fetch to run.
+fn tree_of<'r>(repository: &'r gix::Repository, revision: &str) -> Result<gix::Tree<'r>, String> {
     let id = repository.rev_parse_single(revision).map_err(|e| {
         let shallow = if repository.is_shallow().unwrap_or(false) {
             "; this clone is shallow: fetch the base, for example with `git fetch --deepen=50 origin` or `actions/checkout` with `fetch-depth: 0`"
@@ -65,10 +63,76 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
         };
         format!("the revision `{revision}` is not in this clone ({e}){shallow}")
     })?;
-    let tree = id
-        .object()
+    id.object()
         .and_then(|object| object.peel_to_tree())
-        .map_err(|e| format!("`{revision}` does not name a commit or tree: {e}"))?;
+        .map_err(|e| format!("`{revision}` does not name a commit or tree: {e}"))
+}
+
+/// The files under `root` at a revision, by blob id, to compare with the work tree
+/// without reading the blobs that did not change.
+pub struct Revision {
+    repository: gix::Repository,
+    pub blobs: Blobs,
+}
+
+/// Regular files by path relative to `root` (links and submodules are left out), with
+/// the hash their ids are made with.
+pub struct Blobs {
+    pub ids: BTreeMap<String, gix::ObjectId>,
+    hash: gix::hash::Kind,
+}
+
+impl Blobs {
+    /// Whether `bytes` are exactly the revision's file at `path`.
+    pub fn holds(&self, path: &str, bytes: &[u8]) -> bool {
+        let Some(id) = self.ids.get(path) else {
+            return false;
+        };
+        gix::objs::compute_hash(self.hash, gix::object::Kind::Blob, bytes)
+            .is_ok_and(|computed| computed == *id)
+    }
+}
+
+impl Revision {
+    pub fn open(root: &Path, revision: &str) -> Result<Self, String> {
+        let (repository, _, prefix) = open(root)?;
+        let tree = tree_of(&repository, revision)?;
+        let entries = files_under(&tree, &prefix)
+            .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
+            .unwrap_or_default();
+        let ids = entries
+            .into_iter()
+            .filter(|e| {
+                matches!(
+                    e.mode.kind(),
+                    gix::object::tree::EntryKind::Blob
+                        | gix::object::tree::EntryKind::BlobExecutable
+                )
+            })
+            .map(|e| (e.filepath.to_string(), e.oid))
+            .collect();
+        drop(tree);
+        let hash = repository.object_hash();
+        Ok(Self {
+            repository,
+            blobs: Blobs { ids, hash },
+        })
+    }
+
+    /// The bytes of the file at `path`, if the revision has it.
+    pub fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let id = self.blobs.ids.get(path)?;
+        let object = self.repository.find_object(*id).ok()?;
+        Some(object.detach().data)
+    }
+}
+
+/// The files under `root` as they are at `revision` of the git repository holding
+/// `root`, for the loaders to read: paved.yaml, the platform's folder, ignore files
+/// and YAML files outside the output folder. Other files are not read.
+pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
+    let (repository, _, prefix) = open(root)?;
+    let tree = tree_of(&repository, revision)?;
     let Some(entries) = files_under(&tree, &prefix)
         .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
     else {

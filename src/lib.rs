@@ -4,6 +4,7 @@
 //! writes them.
 
 pub mod app;
+pub mod changed;
 pub mod check;
 pub mod cli;
 pub mod codes;

@@ -1472,6 +1472,7 @@ pub fn check(
     policies: &Policies,
     waivers: &[WaiverEntry],
     today: &str,
+    only: Option<&BTreeSet<String>>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let builder = Inputs::new(config, catalog);
@@ -1482,7 +1483,12 @@ pub fn check(
         .collect();
     // Service by service, so that only the inputs of the services being evaluated exist
     // at once.
-    let services: Vec<&ServiceEntry> = catalog.services.values().collect();
+    let services: Vec<&ServiceEntry> = catalog
+        .services
+        .iter()
+        .filter(|(name, _)| only.is_none_or(|only| only.contains(*name)))
+        .map(|(_, entry)| entry)
+        .collect();
     let outcomes: Vec<Vec<Outcome>> = services
         .par_iter()
         .map_init(

@@ -221,13 +221,13 @@ mod tests {
     fn a_snapshot_checks_and_renders_like_the_work_tree() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example");
         let today = "2026-01-01";
-        let disk = crate::check::run(&Repo::work_tree(&root), today).unwrap();
-        let memory = crate::check::run(&Repo::Snapshot(snapshot_of(&root)), today).unwrap();
+        let disk = crate::check::run(&Repo::work_tree(&root), today, None).unwrap();
+        let memory = crate::check::run(&Repo::Snapshot(snapshot_of(&root)), today, None).unwrap();
         assert_eq!(located(&disk.findings), located(&memory.findings));
         assert_eq!(disk.stats, memory.stats);
         assert!(disk.stats.intents >= 10);
         let render = |outcome: &crate::check::Outcome| {
-            crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform)
+            crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform, None)
                 .0
                 .files
         };

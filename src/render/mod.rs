@@ -105,6 +105,13 @@ impl Tree {
         self
     }
 
+    /// Keep only the files at the paths `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.files.retain(|path, _| keep(path));
+        self.documents.retain(|path, _| keep(path));
+        self.origins.retain(|path, _| keep(path));
+    }
+
     /// The YAML files as objects, for policies over rendered output.
     pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
         self.documents.iter()
@@ -130,16 +137,34 @@ pub fn owner(path: &str) -> (Option<&str>, Option<&str>) {
     (service, environment)
 }
 
-/// Render every service in every environment it is deployed to, and the catalog.
-/// Template and patch errors of the platform's extensions are findings.
-pub fn render(config: &Config, catalog: &Catalog, platform: &Platform) -> (Tree, Vec<Finding>) {
+/// Render every service in every environment it is deployed to (or only the services
+/// of `only`), and the catalog. Template and patch errors of the platform's extensions
+/// are findings.
+pub fn render(
+    config: &Config,
+    catalog: &Catalog,
+    platform: &Platform,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> (Tree, Vec<Finding>) {
     let mut tree = Tree::default();
     let mut findings = Vec::new();
     let dependents = dependents(catalog);
+    let selected =
+        |entry: &&ServiceEntry| only.is_none_or(|only| only.contains(&entry.service.metadata.name));
     for environment in &config.environments {
-        let mut teams = std::collections::BTreeSet::new();
+        // Every team with a service here gets its namespace, rendered or not.
+        let teams: std::collections::BTreeSet<&str> = catalog
+            .services
+            .values()
+            .filter(|e| {
+                e.deployments
+                    .iter()
+                    .any(|d| d.environment == environment.name)
+            })
+            .map(|e| e.service.metadata.owner.as_str())
+            .collect();
         let mut shared: BTreeMap<String, Instance<'_>> = BTreeMap::new();
-        for entry in catalog.services.values() {
+        for entry in catalog.services.values().filter(selected) {
             let Some(deployment) = entry
                 .deployments
                 .iter()
@@ -159,7 +184,6 @@ pub fn render(config: &Config, catalog: &Catalog, platform: &Platform) -> (Tree,
                 platform,
                 &mut findings,
             );
-            teams.insert(unit.team());
             k8s::render(&unit, &mut tree, &mut findings);
             observability::alerts(&unit, &mut tree);
             terraform::service_module(&unit, &mut tree, &mut findings);
@@ -182,7 +206,7 @@ pub fn render(config: &Config, catalog: &Catalog, platform: &Platform) -> (Tree,
             terraform::shared_module(config, environment, instance, &mut tree, &mut findings);
         }
     }
-    for entry in catalog.services.values() {
+    for entry in catalog.services.values().filter(selected) {
         observability::dashboard(config, entry, &mut tree);
     }
     catalog::render(config, catalog, &mut tree);

@@ -2,58 +2,9 @@
 //! folders.
 
 use std::path::Path;
-use std::process::Command;
 
+use super::repos::{edit, example_repository, git};
 use super::*;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A git repository holding a copy of the example monorepo, committed.
-fn example_repository() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy(&testdata("example"), dir.path());
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "base"]);
-    dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} holds {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
 
 fn diff(repo: &Path, base: &str, format: &str) -> Output {
     paved(&[
@@ -275,4 +226,64 @@ fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
     let output = diff(&shallow, "HEAD~1", "human");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).contains("replicas 1 → 3"));
+}
+
+#[test]
+fn findings_are_told_for_the_service_they_are_about() {
+    let repo = example_repository();
+    let worker = repo.path().join("services/email-worker/service.yaml");
+    let pinned = "email-worker:0.9.2@sha256:1e26b44192e0cc78100c3d363f185b731e6df240874c734ec8d31ea85344bca2";
+    edit(&worker, pinned, "email-worker:0.9.3");
+    // search-api's unpinned image is waived in platform/waivers.yaml: pinning it leaves
+    // the waiver silencing nothing, a finding of no single service.
+    edit(
+        &repo.path().join("services/search-api/service.yaml"),
+        "search-api:0.12.0\n",
+        "search-api:0.12.0@sha256:3b762108e2c9ce7596478a800cc295a0591ff73961bfca47911e994c5007cffa\n",
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&diff(repo.path(), "HEAD", "json"))).unwrap();
+    let findings = |json: &serde_json::Value, name: Option<&str>, which: &str| -> Vec<String> {
+        let service = json["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"].as_str() == name)
+            .unwrap_or_else(|| panic!("{name:?} in {json}"));
+        service["findings"][which]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    };
+    let introduced = findings(&json, Some("email-worker"), "introduced");
+    assert_eq!(introduced.len(), 1, "{introduced:?}");
+    assert!(
+        introduced[0].starts_with("prod-image-digest services/email-worker/service.yaml: "),
+        "{introduced:?}"
+    );
+    assert_eq!(
+        findings(&json, Some("search-api"), "introduced"),
+        Vec::<String>::new()
+    );
+    let shared = findings(&json, None, "introduced");
+    assert!(
+        shared.len() == 1 && shared[0].starts_with("waiver-unused platform/waivers.yaml: "),
+        "{shared:?}"
+    );
+    let markdown = stdout(&diff(repo.path(), "HEAD", "markdown"));
+    let row = markdown
+        .lines()
+        .find(|l| l.starts_with("| email-worker |"))
+        .unwrap();
+    assert!(row.contains("| 1 new |"), "{row}");
+    // Pinned again on top of the unpinned commit: fixed, for that service.
+    git(repo.path(), &["commit", "-q", "-am", "unpin"]);
+    edit(&worker, "email-worker:0.9.3", pinned);
+    let markdown = stdout(&diff(repo.path(), "HEAD", "markdown"));
+    assert!(
+        markdown.contains("**Findings fixed**\n\n- email-worker: prod-image-digest"),
+        "{markdown}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the `paved` binary on fixture monorepos in `testdata/`.
 
+mod changed;
 mod check;
 mod cli;
 mod diff;
@@ -7,6 +8,7 @@ mod hostile;
 mod platform;
 mod policies;
 mod render;
+mod repos;
 mod sarif;
 
 use std::path::{Path, PathBuf};
