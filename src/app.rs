@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::check;
-use crate::cli::{Cli, Color, Command, PolicyCommand};
+use crate::cli::{Cli, Color, Command, NewCommand, OwnersFormat, PolicyCommand};
 use crate::codes::{self, Code};
 use crate::error::Error;
 use crate::finding::Severity;
@@ -29,6 +29,8 @@ pub struct Context {
     pub color_terminal: bool,
     /// The same for stdout, where `paved diff` writes.
     pub color_stdout: bool,
+    /// Someone is there to answer questions: stdin and stderr are terminals.
+    pub interactive: bool,
     pub width: usize,
 }
 
@@ -90,6 +92,21 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
         Command::Schema { name, out } => {
             schema_command(name.as_deref(), out.as_deref(), &context.cwd)
         }
+        Command::Init {
+            dir,
+            team,
+            org,
+            force,
+        } => {
+            let root = context.cwd.join(dir.or(cli.repo).unwrap_or_default());
+            init(&root, &team, org.as_deref(), force)
+        }
+        Command::New { command } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| new(&root, command, context.interactive, style, &today)),
+        Command::Graph { format, focus } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| graph(&root, format, focus.as_deref(), &today)),
+        Command::Owners { target, format } => repository(cli.repo.as_deref(), &context.cwd)
+            .and_then(|root| owners(&root, &context.cwd, &target, format, &today)),
     };
     let mut outcome = result.unwrap_or_else(|error| Outcome {
         stdout: String::new(),
@@ -568,4 +585,427 @@ fn schema_command(name: Option<&str>, out: Option<&Path>, cwd: &Path) -> Result<
             ..Outcome::default()
         }),
     }
+}
+
+fn init(root: &Path, team: &str, org: Option<&str>, force: bool) -> Result<Outcome, Error> {
+    let org = match org {
+        Some(org) => org.to_string(),
+        None => folder_name(root),
+    };
+    let files = crate::scaffold::init_files(root, &org, team).map_err(Error::Usage)?;
+    crate::scaffold::write(root, &files, force).map_err(Error::Usage)?;
+    let mut stderr = format!(
+        "paved: {} is a paved monorepo now. Wrote:\n",
+        root.display()
+    );
+    for file in &files {
+        stderr.push_str(&format!("  {}\n", file.path));
+    }
+    stderr.push_str(&format!(
+        "Next:\n  paved new service --name NAME --owner {team} [--with postgres,redis]\n  paved check\n  paved render\nThen review paved.yaml (cloud account, domains, registries) and commit.\n"
+    ));
+    Ok(Outcome {
+        stderr,
+        ..Outcome::default()
+    })
+}
+
+/// An organisation name from a folder's name: lowercase letters, digits and `-`.
+fn folder_name(root: &Path) -> String {
+    let name = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
+        .unwrap_or_default();
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>();
+    let out = out.trim_end_matches('-').to_string();
+    if crate::scaffold::check_name(&out).is_ok() {
+        out
+    } else {
+        String::from("example")
+    }
+}
+
+/// The catalog of a repository for the commands that read it, not check it: its
+/// findings are `paved check`'s to report, but a broken paved.yaml is an error.
+fn catalog(root: &Path, today: &str) -> Result<check::Outcome, Error> {
+    let checked = check::run(&Repo::work_tree(root), today, None)?;
+    if checked.config_invalid {
+        return Err(Error::Usage(String::from(
+            "paved.yaml has errors; `paved check` shows them",
+        )));
+    }
+    Ok(checked)
+}
+
+fn new(
+    root: &Path,
+    command: NewCommand,
+    interactive: bool,
+    style: Style,
+    today: &str,
+) -> Result<Outcome, Error> {
+    let checked = catalog(root, today)?;
+    let local_schemas = crate::scaffold::local_schemas(root);
+    let schemas = schema::Schemas::new().map_err(Error::Internal)?;
+    let file = match command {
+        NewCommand::Service {
+            name,
+            owner,
+            kind,
+            with,
+            public,
+            tier,
+        } => {
+            let asked_nothing = name.is_none()
+                && owner.is_none()
+                && kind.is_none()
+                && with.is_empty()
+                && !public
+                && tier.is_none();
+            let request = if name.is_some() && owner.is_some() {
+                crate::scaffold::ServiceRequest {
+                    name: name.unwrap_or_default(),
+                    owner: owner.unwrap_or_default(),
+                    kind: kind.unwrap_or_else(|| String::from("api")),
+                    with,
+                    public,
+                    tier: tier.unwrap_or(3),
+                }
+            } else if interactive {
+                ask_service(
+                    &checked,
+                    name,
+                    owner,
+                    kind,
+                    with,
+                    public,
+                    tier,
+                    asked_nothing,
+                )
+                .map_err(|e| Error::Usage(format!("no service written: {e}")))?
+            } else {
+                let missing: Vec<&str> = [("--name", name.is_none()), ("--owner", owner.is_none())]
+                    .into_iter()
+                    .filter(|(_, missing)| *missing)
+                    .map(|(flag, _)| flag)
+                    .collect();
+                return Err(Error::Usage(format!(
+                    "missing {} (there is no terminal to ask on); for example `paved new service --name billing-api --owner {}`",
+                    missing.join(" and "),
+                    checked
+                        .catalog
+                        .teams
+                        .keys()
+                        .next()
+                        .map_or("TEAM", String::as_str)
+                )));
+            };
+            crate::scaffold::check_service(&request, &checked.catalog, &checked.platform)
+                .map_err(Error::Usage)?;
+            crate::scaffold::service(
+                root,
+                &checked.config,
+                &checked.platform,
+                &request,
+                local_schemas,
+            )
+            .map_err(Error::Usage)?
+        }
+        NewCommand::Team {
+            name,
+            parent,
+            email,
+            display_name,
+        } => {
+            let name = match name {
+                Some(name) => name,
+                None if interactive => {
+                    let mut input = std::io::stdin().lock();
+                    let mut output = std::io::stderr();
+                    crate::prompt::ask(&mut input, &mut output, "team name", None, &|a| {
+                        crate::scaffold::check_name(a)
+                    })
+                    .map_err(|e| Error::Usage(format!("no team written: {e}")))?
+                }
+                None => {
+                    return Err(Error::Usage(String::from(
+                        "missing --name (there is no terminal to ask on); for example `paved new team --name payments`",
+                    )));
+                }
+            };
+            let request = crate::scaffold::TeamRequest {
+                name,
+                parent,
+                email,
+                display_name,
+            };
+            crate::scaffold::check_team(&request, &checked.catalog).map_err(Error::Usage)?;
+            crate::scaffold::team(root, &request, local_schemas).map_err(Error::Usage)?
+        }
+    };
+    crate::scaffold::validate(&file, &schemas).map_err(Error::Usage)?;
+    // What the platform needs for it (a Kafka cluster, an on-call contact for tier 1...)
+    // shows only in a check of the whole repository with the new file in it: the file
+    // is written, checked with the rest, and taken back if it brings errors.
+    let key = |f: &crate::finding::Finding| {
+        (
+            f.code_name().to_string(),
+            f.location.file.path.clone(),
+            f.message.clone(),
+        )
+    };
+    let errors = |findings: &[crate::finding::Finding]| -> Vec<crate::finding::Finding> {
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .cloned()
+            .collect()
+    };
+    let before: std::collections::BTreeSet<_> = errors(&checked.findings).iter().map(key).collect();
+    let folder = root.join(&file.path).parent().map(Path::to_path_buf);
+    let new_folder = folder.as_ref().filter(|f| !f.exists()).cloned();
+    crate::scaffold::write(root, std::slice::from_ref(&file), false).map_err(Error::Usage)?;
+    let after = check::run(&Repo::work_tree(root), today, None);
+    let introduced: Vec<crate::finding::Finding> = match &after {
+        Ok(after) => errors(&after.findings)
+            .into_iter()
+            .filter(|f| !before.contains(&key(f)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let after = match after {
+        Ok(after) => after,
+        Err(e) => {
+            take_back(root, &file.path, new_folder.as_deref());
+            return Err(e);
+        }
+    };
+    if !introduced.is_empty() {
+        take_back(root, &file.path, new_folder.as_deref());
+        let output = report::render(report::Format::Human, &introduced, &after.stats, style);
+        return Ok(Outcome {
+            stdout: String::new(),
+            stderr: output.stderr
+                + &format!(
+                    "paved: {} was not written: with it, `paved check` finds the errors above\n",
+                    file.path
+                ),
+            code: 1,
+        });
+    }
+    std::mem::forget(checked);
+    Ok(Outcome {
+        stderr: format!(
+            "paved: wrote {}\nNext: `paved check`, then `paved render` to generate its files.\n",
+            file.path
+        ),
+        ..Outcome::default()
+    })
+}
+
+/// Remove a file `paved new` wrote, and the folder it made for it.
+fn take_back(root: &Path, path: &str, new_folder: Option<&Path>) {
+    let _ = std::fs::remove_file(root.join(path));
+    if let Some(folder) = new_folder {
+        let _ = std::fs::remove_dir(folder);
+    }
+}
+
+/// Ask on the terminal for what `paved new service` was not told: the name and owner,
+/// and, when no flag was given at all, the rest too.
+#[allow(clippy::too_many_arguments)]
+fn ask_service(
+    checked: &check::Outcome,
+    name: Option<String>,
+    owner: Option<String>,
+    kind: Option<String>,
+    with: Vec<String>,
+    public: bool,
+    tier: Option<u8>,
+    everything: bool,
+) -> std::io::Result<crate::scaffold::ServiceRequest> {
+    let mut input = std::io::stdin().lock();
+    let mut output = std::io::stderr();
+    let catalog = &checked.catalog;
+    let name = match name {
+        Some(name) => name,
+        None => crate::prompt::ask(&mut input, &mut output, "service name", None, &|a| {
+            crate::scaffold::check_name(a)?;
+            match catalog.services.get(a) {
+                Some(e) => Err(format!("`{a}` exists already, in {}", e.origin.file.path)),
+                None => Ok(()),
+            }
+        })?,
+    };
+    let owner = match owner {
+        Some(owner) => owner,
+        None => {
+            let teams: Vec<&str> = catalog.teams.keys().map(String::as_str).collect();
+            let question = format!("owner team ({})", teams.join(", "));
+            let default = (teams.len() == 1).then(|| teams[0]);
+            crate::prompt::ask(&mut input, &mut output, &question, default, &|a| {
+                crate::scaffold::check_owner(a, catalog).map(|_| ())
+            })?
+        }
+    };
+    if !everything {
+        return Ok(crate::scaffold::ServiceRequest {
+            name,
+            owner,
+            kind: kind.unwrap_or_else(|| String::from("api")),
+            with,
+            public,
+            tier: tier.unwrap_or(3),
+        });
+    }
+    let kind = crate::prompt::ask(
+        &mut input,
+        &mut output,
+        "type (api, web, worker)",
+        Some("api"),
+        &|a| {
+            if crate::scaffold::SERVICE_TYPES.contains(&a) {
+                Ok(())
+            } else {
+                Err(String::from("one of api, web, worker"))
+            }
+        },
+    )?;
+    let registry = crate::resource_types::Registry::new(&checked.platform);
+    let types = registry.names().join(", ");
+    let with = crate::prompt::ask(
+        &mut input,
+        &mut output,
+        &format!("resources, comma-separated ({types})"),
+        Some(""),
+        &|a| {
+            for kind in a.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                if registry.find(kind).is_none() {
+                    return Err(format!("`{kind}` is not a resource type"));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let with: Vec<String> = with
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect();
+    let public = kind != "worker"
+        && crate::prompt::confirm(&mut input, &mut output, "public (on the internet)?", false)?;
+    let tier = crate::prompt::ask(
+        &mut input,
+        &mut output,
+        "tier, 1 (business-critical) to 4 (best effort)",
+        Some("3"),
+        &|a| match a.parse::<u8>() {
+            Ok(1..=4) => Ok(()),
+            _ => Err(String::from("a number from 1 to 4")),
+        },
+    )?
+    .parse()
+    .unwrap_or(3);
+    Ok(crate::scaffold::ServiceRequest {
+        name,
+        owner,
+        kind,
+        with,
+        public,
+        tier,
+    })
+}
+
+/// Mermaid refuses flowcharts with more edges than this.
+const MERMAID_EDGES: usize = 500;
+
+fn graph(
+    root: &Path,
+    format: crate::graph::GraphFormat,
+    focus: Option<&str>,
+    today: &str,
+) -> Result<Outcome, Error> {
+    let checked = catalog(root, today)?;
+    let graph = crate::graph::Graph::new(&checked.catalog, focus).map_err(Error::Usage)?;
+    let stdout = match format {
+        crate::graph::GraphFormat::Mermaid => graph.mermaid(),
+        crate::graph::GraphFormat::Dot => graph.dot(),
+        crate::graph::GraphFormat::Json => graph.json(),
+    };
+    let stderr = if format == crate::graph::GraphFormat::Mermaid && graph.edges() > MERMAID_EDGES {
+        format!(
+            "paved: the graph has {} edges; Mermaid draws at most {MERMAID_EDGES}: narrow it with --focus, or use --format dot\n",
+            graph.edges()
+        )
+    } else {
+        String::new()
+    };
+    std::mem::forget(checked);
+    Ok(Outcome {
+        stdout,
+        stderr,
+        code: 0,
+    })
+}
+
+fn owners(
+    root: &Path,
+    cwd: &Path,
+    target: &str,
+    format: OwnersFormat,
+    today: &str,
+) -> Result<Outcome, Error> {
+    let checked = catalog(root, today)?;
+    // A path names a file or folder relative to where paved runs; it need not exist, e.g. a file about to be added or a generated file not yet made.
+    let relative = target.contains('/').then(|| {
+        let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let real_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+        let base = if real_cwd.starts_with(&real_root) {
+            crate::discover::relative_path(&real_root, &real_cwd)
+        } else {
+            String::new()
+        };
+        let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+        for part in target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                part => parts.push(part),
+            }
+        }
+        parts.join("/")
+    });
+    let answer = crate::owners::find(
+        &checked.catalog,
+        &checked.config.output,
+        target,
+        relative.as_deref(),
+    )
+    .map_err(Error::Usage)?;
+    let stdout = match format {
+        OwnersFormat::Human => crate::owners::human(&answer, &checked.catalog),
+        OwnersFormat::Json => crate::owners::json(&answer, &checked.catalog),
+    };
+    std::mem::forget(checked);
+    Ok(Outcome {
+        stdout,
+        ..Outcome::default()
+    })
 }

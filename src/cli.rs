@@ -78,6 +78,43 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::diff::DiffFormat::Human)]
         format: crate::diff::DiffFormat,
     },
+    /// Make a folder a paved monorepo: paved.yaml, a team, an example service, CI
+    /// workflows and editor schemas
+    Init {
+        /// The folder [default: --repo, else the current folder]
+        dir: Option<PathBuf>,
+        /// The first team, owner of the example service
+        #[arg(long, default_value = "platform", value_name = "NAME")]
+        team: String,
+        /// The organisation: registry, CODEOWNERS handles, cluster and domain names
+        /// [default: the folder's name]
+        #[arg(long, value_name = "NAME")]
+        org: Option<String>,
+        /// Replace files that exist already
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a service or a team, from the platform's templates
+    New {
+        #[command(subcommand)]
+        command: NewCommand,
+    },
+    /// Services, their resources and teams, and what depends on what
+    Graph {
+        #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
+        format: crate::graph::GraphFormat,
+        /// Only this service, what it depends on and what depends on it
+        #[arg(long, value_name = "SERVICE")]
+        focus: Option<String>,
+    },
+    /// Who owns a service, a team, an intent, a generated file or a file in a service's
+    /// folder, and how to reach them
+    Owners {
+        /// A service or team name, or a path
+        target: String,
+        #[arg(long, value_enum, default_value_t = OwnersFormat::Human)]
+        format: OwnersFormat,
+    },
     /// Policy rules: run their unit tests
     Policy {
         #[command(subcommand)]
@@ -101,6 +138,54 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// Write a new service's intent at services/NAME/service.yaml; on a terminal, asks for
+    /// what is missing
+    Service {
+        /// The service's name (a DNS label)
+        #[arg(long)]
+        name: Option<String>,
+        /// The team that owns it
+        #[arg(long, value_name = "TEAM")]
+        owner: Option<String>,
+        /// web and api serve HTTP; a worker serves no traffic [default: api]
+        #[arg(long = "type", value_name = "TYPE", value_parser = ["api", "web", "worker"])]
+        kind: Option<String>,
+        /// Resources it needs, by type: postgres, mysql, redis, bucket, queue, kafka-topic,
+        /// or a platform's own
+        #[arg(long, value_name = "TYPE,...", value_delimiter = ',')]
+        with: Vec<String>,
+        /// Reachable from the internet, through the ingress
+        #[arg(long)]
+        public: bool,
+        /// 1 (business-critical) to 4 (best effort) [default: 3]
+        #[arg(long, value_name = "N")]
+        tier: Option<u8>,
+    },
+    /// Write a new team's intent at teams/NAME.yaml
+    Team {
+        /// The team's name (a DNS label)
+        #[arg(long)]
+        name: Option<String>,
+        /// The team it is part of
+        #[arg(long, value_name = "TEAM")]
+        parent: Option<String>,
+        /// The team's email address
+        #[arg(long)]
+        email: Option<String>,
+        /// How people call it [default: from the name]
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OwnersFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

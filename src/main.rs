@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         color_terminal: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         color_stdout: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         width: std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse().ok())

@@ -6,36 +6,20 @@ use std::path::{Path, PathBuf};
 
 use crate::plan::{Action, MANIFEST, Plan};
 
-/// Write the plan: every new or changed file is written in full to a temporary file
-/// beside its destination first, and only when all of them are written are they
-/// renamed into place, so a failure while writing leaves the folder as it was and a
-/// reader never sees a half-written file. Deletions follow, then the manifest.
+/// Write the plan: new and changed files, then the manifest, all at once (see
+/// [`write_all`]); deletions follow.
 pub fn apply(output: &Path, plan: &Plan) -> std::io::Result<()> {
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        for change in &plan.changes {
-            if let Some(bytes) = &change.new {
-                let target = output.join(&change.path);
-                staged.push((stage(&target, bytes)?, target));
-            }
-        }
-        if plan.manifest_changed {
-            let target = output.join(MANIFEST);
-            staged.push((stage(&target, &plan.manifest.to_bytes())?, target));
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for (temporary, _) in &staged {
-            let _ = std::fs::remove_file(temporary);
-        }
-        return Err(e);
+    let mut files: Vec<(PathBuf, &[u8])> = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((output.join(&c.path), c.new.as_deref()?)))
+        .collect();
+    // The manifest goes last: it never lists a file that is not in place yet.
+    let manifest = plan.manifest.to_bytes();
+    if plan.manifest_changed {
+        files.push((output.join(MANIFEST), &manifest));
     }
-    // The manifest is staged last and renamed last: it never lists a file that is not
-    // in place yet.
-    for (temporary, target) in &staged {
-        std::fs::rename(temporary, target)?;
-    }
+    write_all(&files)?;
     let mut emptied = BTreeSet::new();
     for change in plan.changes.iter().filter(|c| c.action == Action::Delete) {
         let target = output.join(&change.path);
@@ -60,6 +44,28 @@ pub fn apply(output: &Path, plan: &Plan) -> std::io::Result<()> {
                 None => break,
             }
         }
+    }
+    Ok(())
+}
+
+/// Write every file in full to a temporary file beside its destination, then, when all
+/// are written, rename them into place in order: a failure while writing leaves every
+/// destination as it was, and a reader never sees a half-written file.
+pub fn write_all(files: &[(PathBuf, &[u8])]) -> std::io::Result<()> {
+    let mut staged: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    for (target, bytes) in files {
+        match stage(target, bytes) {
+            Ok(temporary) => staged.push((temporary, target)),
+            Err(e) => {
+                for (temporary, _) in &staged {
+                    let _ = std::fs::remove_file(temporary);
+                }
+                return Err(e);
+            }
+        }
+    }
+    for (temporary, target) in &staged {
+        std::fs::rename(temporary, target)?;
     }
     Ok(())
 }

@@ -10,6 +10,8 @@ fn help_texts() {
         &["explain", "--help"],
         &["schema", "--help"],
         &["diff", "--help"],
+        &["new", "service", "--help"],
+        &["graph", "--help"],
     ] {
         let output = paved(args);
         assert_eq!(output.status.code(), Some(0));

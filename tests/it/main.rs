@@ -4,12 +4,14 @@ mod changed;
 mod check;
 mod cli;
 mod diff;
+mod graph;
 mod hostile;
 mod platform;
 mod policies;
 mod render;
 mod repos;
 mod sarif;
+mod scaffold;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
