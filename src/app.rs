@@ -260,39 +260,72 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         )));
     }
     let selection = checked.selection.as_ref();
-    let (mut tree, render_findings) = stage("render", || {
-        crate::render::render(
-            config,
-            &checked.catalog,
-            &checked.platform,
-            selection.map(|s| &s.services),
-        )
-    });
     let output_dir = root.join(&config.output);
     let env = options.env.clone();
     let in_scope =
         move |path: &str| scope(path, env.as_deref()) && selection.is_none_or(|s| s.renders(path));
-    // Out of scope, files were rendered only because others are made from the whole
-    // catalog: their policies are not this run's to report.
-    if selection.is_some() {
-        tree.retain(&in_scope);
-    }
-    let plan = stage("compare with the output folder", || {
-        plan::plan(&output_dir, &tree.files, &in_scope, options.force)
-    })
-    .map_err(|e| Error::io(&output_dir, e))?;
+    // Each service's files are rendered, checked by the policies, compared with the
+    // folder and (unless only checking) written beside their destinations in one go,
+    // in parallel: the whole output never has to be in memory at once.
+    let planner = plan::Planner::new(&output_dir, options.force, !options.check_only);
+    let parts = stage(
+        "render, policies on rendered objects, compare and stage",
+        || {
+            crate::render::render_parts(
+                config,
+                &checked.catalog,
+                &checked.platform,
+                selection.map(|s| &s.services),
+                |mut part| {
+                    // Files out of scope are rendered only because others come from the
+                    // whole catalog: neither written nor this run's to report on.
+                    part.tree.retain(&in_scope);
+                    let (mut findings, used) = crate::policy::objects(
+                        config,
+                        &checked.catalog,
+                        &checked.policies,
+                        &checked.waivers,
+                        &part.tree,
+                        &options.today,
+                    );
+                    findings.extend(part.findings);
+                    planner
+                        .part(&part.tree.files)
+                        .map(|plan| (plan, findings, used))
+                },
+            )
+        },
+    );
     let mut findings = std::mem::take(&mut checked.findings);
-    findings.extend(render_findings);
-    findings.extend(stage("policies on rendered objects", || {
-        crate::policy::objects(
-            config,
-            &checked.catalog,
-            &checked.policies,
-            &checked.waivers,
-            &tree,
-            &options.today,
-        )
-    }));
+    let mut used = std::collections::BTreeSet::new();
+    let mut plans = Vec::new();
+    let mut failure = None;
+    for part in parts {
+        match part {
+            Ok((plan, part_findings, part_used)) => {
+                plans.push(plan);
+                findings.extend(part_findings);
+                used.extend(part_used);
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    let plan = planner.finish(plans, &in_scope);
+    let plan = match (plan, failure) {
+        (Ok(plan), None) => plan,
+        (Ok(plan), Some(e)) => {
+            plan.discard();
+            return Err(Error::io(&output_dir, e));
+        }
+        (Err(e), _) => return Err(Error::io(&output_dir, e)),
+    };
+    findings.extend(crate::policy::unused_object_waivers(
+        config,
+        &checked.policies,
+        &checked.waivers,
+        &options.today,
+        used,
+    ));
     findings.extend(
         plan.conflicts
             .iter()
@@ -303,6 +336,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     let mut stdout = output.stdout;
     let mut stderr = note + &output.stderr;
     if code(&findings) != 0 {
+        plan.discard();
         stderr.push_str("paved: nothing written; fix the findings first\n");
         return Ok(Outcome {
             stdout,
@@ -343,8 +377,10 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             code: 1,
         });
     }
-    stage("write", || crate::output::apply(&output_dir, &plan))
-        .map_err(|e| Error::io(&output_dir, e))?;
+    stage("write", || crate::output::apply(&output_dir, &plan)).map_err(|e| {
+        plan.discard();
+        Error::io(&output_dir, e)
+    })?;
     stderr.push_str(&format!(
         "paved: rendered into {}: {summary}\n",
         config.output
@@ -366,9 +402,8 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             ),
         });
     }
-    // The process ends next: freeing the catalog and tree one by one would only add to
-    // its run time.
-    std::mem::forget(tree);
+    // The process ends next: freeing the catalog one by one would only add to its run
+    // time.
     std::mem::forget(checked);
     Ok(Outcome {
         stdout,

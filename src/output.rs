@@ -6,20 +6,25 @@ use std::path::{Path, PathBuf};
 
 use crate::plan::{Action, MANIFEST, Plan};
 
-/// Write the plan: new and changed files, then the manifest, all at once (see
-/// [`write_all`]); deletions follow.
+/// Apply a plan made by a staging [`crate::plan::Planner`]: the new files, written to
+/// the staging folder already, are renamed into place, then deletions follow, then the
+/// manifest, so that it never lists a file that is not in place.
 pub fn apply(output: &Path, plan: &Plan) -> std::io::Result<()> {
-    let mut files: Vec<(PathBuf, &[u8])> = plan
-        .changes
-        .iter()
-        .filter_map(|c| Some((output.join(&c.path), c.new.as_deref()?)))
-        .collect();
-    // The manifest goes last: it never lists a file that is not in place yet.
-    let manifest = plan.manifest.to_bytes();
-    if plan.manifest_changed {
-        files.push((output.join(MANIFEST), &manifest));
+    let mut made = std::collections::HashSet::new();
+    for change in &plan.changes {
+        if let Some(staged) = &change.staged {
+            let target = output.join(&change.path);
+            if let Some(parent) = target.parent()
+                && made.insert(parent.to_path_buf())
+            {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(staged, target)?;
+        }
     }
-    write_all(&files)?;
+    if let Some(staging) = &plan.staging {
+        std::fs::remove_dir_all(staging)?;
+    }
     let mut emptied = BTreeSet::new();
     for change in plan.changes.iter().filter(|c| c.action == Action::Delete) {
         let target = output.join(&change.path);
@@ -31,6 +36,9 @@ pub fn apply(output: &Path, plan: &Plan) -> std::io::Result<()> {
         if let Some(parent) = target.parent() {
             emptied.insert(parent.to_path_buf());
         }
+    }
+    if plan.manifest_changed {
+        write_all(&[(output.join(MANIFEST), &plan.manifest.to_bytes())])?;
     }
     // Folders left empty by deletions go too, deepest first, never the output itself.
     for dir in emptied.into_iter().rev() {
@@ -70,6 +78,7 @@ pub fn write_all(files: &[(PathBuf, &[u8])]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Write `bytes` in full to a hidden file beside `target`, and return its path.
 fn stage(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let parent = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
@@ -129,6 +138,13 @@ mod tests {
     use std::collections::BTreeMap;
     use std::fs;
 
+    /// The whole desired tree as one part, staged or kept for a diff.
+    fn planned(out: &Path, desired: &BTreeMap<String, Vec<u8>>, stage: bool) -> Plan {
+        let planner = plan::Planner::new(out, false, stage);
+        let part = planner.part(desired).unwrap();
+        planner.finish(vec![part], &|_| true).unwrap()
+    }
+
     #[test]
     fn applying_twice_changes_nothing_and_deletes_empty_folders() {
         let dir = tempfile::tempdir().unwrap();
@@ -136,13 +152,13 @@ mod tests {
         let mut desired: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         desired.insert("a/b/c.yaml".into(), b"1\n".to_vec());
         desired.insert("d.yaml".into(), b"2\n".to_vec());
-        let first = plan::plan(out, &desired, &|_| true, false).unwrap();
+        let first = planned(out, &desired, true);
         apply(out, &first).unwrap();
         assert_eq!(fs::read(out.join("a/b/c.yaml")).unwrap(), b"1\n");
-        let second = plan::plan(out, &desired, &|_| true, false).unwrap();
+        let second = planned(out, &desired, true);
         assert!(second.is_empty());
         desired.remove("a/b/c.yaml");
-        let third = plan::plan(out, &desired, &|_| true, false).unwrap();
+        let third = planned(out, &desired, true);
         apply(out, &third).unwrap();
         assert!(!out.join("a").exists());
         assert!(out.join("d.yaml").exists());
@@ -177,7 +193,7 @@ mod tests {
         fs::write(out.join(MANIFEST), plan::Manifest::of(&owned).to_bytes()).unwrap();
         let mut desired = BTreeMap::new();
         desired.insert("x.yaml".to_string(), b"a: 2\n".to_vec());
-        let plan = plan::plan(out, &desired, &|_| true, false).unwrap();
+        let plan = planned(out, &desired, false);
         let text = diff("generated", &plan);
         assert!(
             text.contains("--- a/generated/x.yaml\n+++ b/generated/x.yaml\n"),
@@ -194,11 +210,9 @@ mod tests {
                 action: Action::Update,
                 old: Some(b"kind: Secret\ndata:\n  password: b2xk\n".to_vec()),
                 new: Some(b"kind: Secret\ndata:\n  password: bmV3\n".to_vec()),
+                staged: None,
             }],
-            unchanged: 0,
-            conflicts: Vec::new(),
-            manifest: Default::default(),
-            manifest_changed: false,
+            ..Plan::default()
         };
         let diff = diff("generated", &plan);
         assert!(diff.contains("a/generated/secret.yaml"), "{diff}");

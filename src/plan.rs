@@ -15,6 +15,11 @@ use crate::render::names::sha256_hex;
 /// Where the manifest lives, relative to the output folder.
 pub const MANIFEST: &str = ".paved/manifest.json";
 
+/// Where new files wait until the run decides to write, relative to the output folder:
+/// on the same file system as their destinations, so that putting them in place is a
+/// rename.
+pub const STAGING: &str = ".paved/staging";
+
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub version: u32,
@@ -51,10 +56,12 @@ pub enum Action {
 pub struct Change {
     pub path: String,
     pub action: Action,
-    /// What is on disk now (for updates and deletes).
+    /// What is on disk now (for updates and deletes), when kept for a diff.
     pub old: Option<Vec<u8>>,
-    /// What paved wants there (for creates and updates).
+    /// What paved wants there (for creates and updates), when kept for a diff.
     pub new: Option<Vec<u8>>,
+    /// Where the new bytes wait in the staging folder, to be renamed into place.
+    pub staged: Option<PathBuf>,
 }
 
 /// A path paved wants to write or delete but must not, as things stand.
@@ -70,6 +77,9 @@ pub enum Conflict {
 
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// Folders the staging made that did not exist before: removed with it.
+    pub created: Vec<PathBuf>,
+    pub staging: Option<PathBuf>,
     pub changes: Vec<Change>,
     pub unchanged: usize,
     pub conflicts: Vec<Conflict>,
@@ -87,6 +97,22 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && !self.manifest_changed
     }
+
+    /// Remove the staged files and the folders made for them: the plan is not applied,
+    /// and the output folder is as it was.
+    pub fn discard(&self) {
+        if let Some(staging) = &self.staging {
+            let _ = std::fs::remove_dir_all(staging);
+        }
+        self.remove_created();
+    }
+
+    /// Remove the folders made for staging, if empty.
+    pub fn remove_created(&self) {
+        for dir in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// Read the manifest; an unreadable or malformed one counts as empty, so that paved
@@ -98,138 +124,260 @@ pub fn read_manifest(output: &Path) -> Manifest {
         .unwrap_or_default()
 }
 
-/// Compare `desired` (paths relative to `output`) with the folder. `in_scope` limits
-/// the comparison (for example to one environment); files out of scope keep their
-/// manifest entries.
-pub fn plan(
-    output: &Path,
-    desired: &BTreeMap<String, Vec<u8>>,
-    in_scope: &dyn Fn(&str) -> bool,
+/// What one part of the desired tree comes to.
+#[derive(Debug, Default)]
+pub struct PartPlan {
+    changes: Vec<Change>,
+    unchanged: usize,
+    conflicts: Vec<Conflict>,
+    /// Every file of the part with the hash of its bytes, for the manifest.
+    hashes: Vec<(String, String)>,
+}
+
+/// Compares the desired tree with the output folder and paved's manifest part by part,
+/// as the parts are rendered, so that the whole tree never needs to be in memory.
+pub struct Planner<'a> {
+    output: &'a Path,
+    old: Manifest,
     force: bool,
-) -> std::io::Result<Plan> {
-    let old_manifest = read_manifest(output);
-    let mut plan = Plan::default();
-    let mut manifest = Manifest {
-        version: 1,
-        files: old_manifest
-            .files
-            .iter()
-            .filter(|(path, _)| !in_scope(path))
-            .map(|(p, h)| (p.clone(), h.clone()))
-            .collect(),
-    };
-    let mut checked_dirs = std::collections::HashSet::new();
-    for (path, bytes) in desired.iter().filter(|(p, _)| in_scope(p)) {
-        let hash = sha256_hex(bytes);
-        manifest.files.insert(path.clone(), hash.clone());
-        if let Some(link) = symlink_on_path(output, path, &mut checked_dirs) {
-            plan.conflicts.push(Conflict::Symlink { path: link });
-            continue;
+    /// Write new and changed files into the staging folder at once and forget their
+    /// bytes; otherwise keep old and new bytes for a diff and write nothing.
+    stage: bool,
+    staged: std::sync::atomic::AtomicUsize,
+    staging: std::sync::OnceLock<std::io::Result<(PathBuf, Vec<PathBuf>)>>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(output: &'a Path, force: bool, stage: bool) -> Self {
+        Self {
+            output,
+            old: read_manifest(output),
+            force,
+            stage,
+            staged: std::sync::atomic::AtomicUsize::new(0),
+            staging: std::sync::OnceLock::new(),
         }
-        let on_disk = read_if_file(&output.join(path))?;
-        match on_disk {
-            None => plan.changes.push(Change {
-                path: path.clone(),
-                action: Action::Create,
-                old: None,
-                new: Some(bytes.clone()),
-            }),
-            Some(existing) if &existing == bytes => plan.unchanged += 1,
-            Some(existing) => {
-                let owned = old_manifest.files.get(path);
-                let edited = owned.is_some_and(|h| *h != sha256_hex(&existing));
-                if owned.is_none() && !force {
-                    plan.conflicts
-                        .push(Conflict::Foreign { path: path.clone() });
-                    continue;
+    }
+
+    /// The staging folder, made on first use, empty: what a run that was stopped left
+    /// there is removed. With the folders that had to be made for it.
+    fn staging(&self) -> std::io::Result<&Path> {
+        let made = self.staging.get_or_init(|| {
+            let staging = self.output.join(STAGING);
+            let mut created = Vec::new();
+            for dir in staging.ancestors().collect::<Vec<_>>().into_iter().rev() {
+                if !dir.as_os_str().is_empty() && !dir.exists() {
+                    created.push(dir.to_path_buf());
                 }
-                if edited && !force {
-                    plan.conflicts.push(Conflict::Edited {
-                        path: path.clone(),
-                        delete: false,
-                    });
-                    continue;
-                }
-                plan.changes.push(Change {
-                    path: path.clone(),
-                    action: Action::Update,
-                    old: Some(existing),
-                    new: Some(bytes.clone()),
-                });
+            }
+            match std::fs::remove_dir_all(&staging) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            std::fs::create_dir_all(&staging)?;
+            Ok((staging, created))
+        });
+        match made {
+            Ok((staging, _)) => Ok(staging),
+            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+        }
+    }
+
+    /// Write `bytes` to a new file of the staging folder.
+    fn stage(&self, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let n = self
+            .staged
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = self.staging()?.join(n.to_string());
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Compare a part of the desired tree (paths relative to the output folder, all in
+    /// scope) with the folder, file by file in parallel.
+    pub fn part(&self, desired: &BTreeMap<String, Vec<u8>>) -> std::io::Result<PartPlan> {
+        use rayon::prelude::*;
+        let outcomes: Vec<std::io::Result<(String, Outcome)>> = desired
+            .par_iter()
+            .map_init(std::collections::HashSet::new, |checked, (path, bytes)| {
+                let hash = sha256_hex(bytes);
+                self.file(path, bytes, checked)
+                    .map(|outcome| (hash, outcome))
+            })
+            .collect();
+        let mut plan = PartPlan::default();
+        for (path, outcome) in desired.keys().zip(outcomes) {
+            let (hash, outcome) = outcome?;
+            plan.hashes.push((path.clone(), hash));
+            match outcome {
+                Outcome::Unchanged => plan.unchanged += 1,
+                Outcome::Change(change) => plan.changes.push(change),
+                Outcome::Conflict(conflict) => plan.conflicts.push(conflict),
             }
         }
+        Ok(plan)
     }
-    for (path, hash) in old_manifest.files.iter().filter(|(p, _)| in_scope(p)) {
-        if desired.contains_key(path) {
-            continue;
-        }
-        if symlink_on_path(output, path, &mut checked_dirs).is_some() {
-            // Nothing behind a link is paved's to delete.
-            continue;
-        }
-        let Some(existing) = read_if_file(&output.join(path))? else {
-            continue;
+
+    fn file(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        checked: &mut std::collections::HashSet<PathBuf>,
+    ) -> std::io::Result<Outcome> {
+        let (action, old) = match inspect(self.output, path, checked)? {
+            Found::Link(link) => return Ok(Outcome::Conflict(Conflict::Symlink { path: link })),
+            Found::Missing => (Action::Create, None),
+            Found::File(existing) if existing == bytes => return Ok(Outcome::Unchanged),
+            Found::File(existing) => {
+                let owned = self.old.files.get(path);
+                if owned.is_none() && !self.force {
+                    let path = path.to_string();
+                    return Ok(Outcome::Conflict(Conflict::Foreign { path }));
+                }
+                if owned.is_some_and(|h| *h != sha256_hex(&existing)) && !self.force {
+                    let path = path.to_string();
+                    return Ok(Outcome::Conflict(Conflict::Edited {
+                        path,
+                        delete: false,
+                    }));
+                }
+                (Action::Update, Some(existing))
+            }
         };
-        if sha256_hex(&existing) != *hash && !force {
-            plan.conflicts.push(Conflict::Edited {
-                path: path.clone(),
-                delete: true,
-            });
-            manifest.files.insert(path.clone(), hash.clone());
-            continue;
+        Ok(Outcome::Change(if self.stage {
+            Change {
+                path: path.to_string(),
+                action,
+                old: None,
+                new: None,
+                staged: Some(self.stage(bytes)?),
+            }
+        } else {
+            Change {
+                path: path.to_string(),
+                action,
+                old,
+                new: Some(bytes.to_vec()),
+                staged: None,
+            }
+        }))
+    }
+
+    /// The whole plan from its parts: files paved wrote before (within `in_scope`) that
+    /// no part holds are deleted, and the manifest lists what the folder will hold.
+    /// Manifest entries out of scope are kept.
+    pub fn finish(
+        self,
+        parts: Vec<PartPlan>,
+        in_scope: &dyn Fn(&str) -> bool,
+    ) -> std::io::Result<Plan> {
+        let mut plan = Plan::default();
+        if let Some(Ok((staging, created))) = self.staging.get() {
+            plan.staging = Some(staging.clone());
+            plan.created = created.clone();
         }
-        plan.changes.push(Change {
-            path: path.clone(),
-            action: Action::Delete,
-            old: Some(existing),
-            new: None,
-        });
+        let mut manifest = Manifest {
+            version: 1,
+            files: self
+                .old
+                .files
+                .iter()
+                .filter(|(path, _)| !in_scope(path))
+                .map(|(p, h)| (p.clone(), h.clone()))
+                .collect(),
+        };
+        for part in parts {
+            plan.changes.extend(part.changes);
+            plan.unchanged += part.unchanged;
+            plan.conflicts.extend(part.conflicts);
+            manifest.files.extend(part.hashes);
+        }
+        let mut checked_dirs = std::collections::HashSet::new();
+        for (path, hash) in self.old.files.iter().filter(|(p, _)| in_scope(p)) {
+            if manifest.files.contains_key(path) {
+                continue;
+            }
+            let existing = match inspect(self.output, path, &mut checked_dirs)? {
+                Found::File(existing) => existing,
+                // Nothing behind a link is paved's to delete.
+                Found::Link(_) | Found::Missing => continue,
+            };
+            if sha256_hex(&existing) != *hash && !self.force {
+                plan.conflicts.push(Conflict::Edited {
+                    path: path.clone(),
+                    delete: true,
+                });
+                manifest.files.insert(path.clone(), hash.clone());
+                continue;
+            }
+            plan.changes.push(Change {
+                path: path.clone(),
+                action: Action::Delete,
+                old: (!self.stage).then_some(existing),
+                new: None,
+                staged: None,
+            });
+        }
+        plan.changes.sort_by(|a, b| a.path.cmp(&b.path));
+        plan.manifest_changed = manifest != self.old;
+        plan.manifest = manifest;
+        Ok(plan)
     }
-    plan.changes.sort_by(|a, b| a.path.cmp(&b.path));
-    plan.manifest_changed = manifest != old_manifest;
-    plan.manifest = manifest;
-    Ok(plan)
 }
 
-fn read_if_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() => std::fs::read(path).map(Some),
-        // A folder or something else where a file should be: treated as foreign by
-        // the write, which fails without touching it.
-        Ok(_) => Ok(Some(Vec::new())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+/// What one desired file comes to.
+enum Outcome {
+    Unchanged,
+    Change(Change),
+    Conflict(Conflict),
 }
 
-/// The first symbolic link among `path`'s ancestors under `output` (or the file
-/// itself), as a path relative to `output`.
-fn symlink_on_path(
+/// What is at a path of the output folder.
+enum Found {
+    Missing,
+    /// A regular file's bytes; empty for a folder or anything else where a file should
+    /// be, which then counts as foreign and is never written over.
+    File(Vec<u8>),
+    /// A symbolic link at the path or on the way to it (relative to the output folder):
+    /// paved never writes or deletes through one.
+    Link(String),
+}
+
+/// Look at `path` under `output`: its folders first (each once per `checked`), then the
+/// entry itself, without following links.
+fn inspect(
     output: &Path,
     path: &str,
     checked: &mut std::collections::HashSet<PathBuf>,
-) -> Option<String> {
+) -> std::io::Result<Found> {
     let mut current = PathBuf::new();
-    let components: Vec<&str> = path.split('/').collect();
-    for (i, component) in components.iter().enumerate() {
+    let (folders, _) = path.rsplit_once('/').unwrap_or(("", path));
+    for component in folders.split('/').filter(|c| !c.is_empty()) {
         current.push(component);
-        let is_dir = i + 1 < components.len();
-        if is_dir && checked.contains(&current) {
+        if checked.contains(&current) {
             continue;
         }
         match std::fs::symlink_metadata(output.join(&current)) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                return Some(current.to_string_lossy().replace('\\', "/"));
+                return Ok(Found::Link(current.to_string_lossy().replace('\\', "/")));
             }
-            Ok(_) if is_dir => {
+            Ok(_) => {
                 checked.insert(current.clone());
             }
-            Ok(_) => {}
-            // Nothing there: nothing below can be a link either.
-            Err(_) => return None,
+            // Nothing there: nothing below can exist either.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
+            Err(e) => return Err(e),
         }
     }
-    None
+    let target = output.join(path);
+    match std::fs::symlink_metadata(&target) {
+        Ok(meta) if meta.file_type().is_symlink() => Ok(Found::Link(path.to_string())),
+        Ok(meta) if meta.is_file() => std::fs::read(&target).map(Found::File),
+        Ok(_) => Ok(Found::File(Vec::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +390,23 @@ mod tests {
             .iter()
             .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
             .collect()
+    }
+
+    /// The whole desired tree as one part, kept for a diff.
+    fn plan(
+        out: &Path,
+        desired: &BTreeMap<String, Vec<u8>>,
+        in_scope: &dyn Fn(&str) -> bool,
+        force: bool,
+    ) -> std::io::Result<Plan> {
+        let planner = Planner::new(out, force, false);
+        let scoped: BTreeMap<String, Vec<u8>> = desired
+            .iter()
+            .filter(|(p, _)| in_scope(p))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        let part = planner.part(&scoped)?;
+        planner.finish(vec![part], in_scope)
     }
 
     fn write_manifest(out: &Path, files: &BTreeMap<String, Vec<u8>>) {
@@ -307,7 +472,7 @@ mod tests {
             ]
         );
         assert!(plan.changes.is_empty());
-        let forced = super::plan(out, &desired, &|_| true, true).unwrap();
+        let forced = self::plan(out, &desired, &|_| true, true).unwrap();
         assert!(forced.conflicts.is_empty());
         assert_eq!(forced.changes.len(), 3);
     }

@@ -1756,8 +1756,9 @@ fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, 
 }
 
 /// Policies over rendered objects: every Kubernetes-style object (anything with a
-/// `kind`) and every Terraform resource or data block of the generated tree.
-#[allow(clippy::too_many_arguments)]
+/// `kind`) and every Terraform resource or data block of a generated tree (or part of
+/// one). Returns the findings and the waivers that silenced some; which waivers
+/// silenced nothing is told once every part is done ([`unused_object_waivers`]).
 pub fn objects(
     config: &Config,
     catalog: &Catalog,
@@ -1765,30 +1766,46 @@ pub fn objects(
     waivers: &[WaiverEntry],
     tree: &crate::render::Tree,
     today: &str,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, BTreeSet<usize>) {
     let mut findings = Vec::new();
     let mut reporter = Reporter::new(config, policies, waivers, today);
     let has = |target| policies.policies.iter().any(|p| p.target == target);
-    let environment_of = |env: &Option<String>| {
-        env.as_deref()
-            .and_then(|e| config.environment(e))
-            .map(environment_json)
-    };
+    // Through JSON text, which regorus parses straight into its values, and with what
+    // many inputs share (an environment, a service's metadata) converted once.
+    let parse = |value: &Json| Rego::from_json_str(&value.to_string()).unwrap_or(Rego::Null);
+    let environments: BTreeMap<&str, Rego> = config
+        .environments
+        .iter()
+        .map(|e| (e.name.as_str(), parse(&environment_json(e))))
+        .collect();
+    let mut intents: BTreeMap<&str, Rego> = BTreeMap::new();
     for target in [Target::Kubernetes, Target::Terraform] {
         if !has(target) {
             continue;
         }
         let mut sources = Vec::new();
         let mut inputs = Vec::new();
-        let mut push = |path: &str, key: &str, value: Json, kind: &str| {
+        let mut push = |path: &str, key: &str, value: Rego, kind: &str| {
             let (service, environment) = owner_of(catalog, path);
-            inputs.push(Rego::from(json!({
-                "kind": kind,
-                key: value,
-                "file": path,
-                "environment": environment_of(&environment),
-                "intent": service.map(|s| json!({ "metadata": s.service.metadata })),
-            })));
+            let intent = match service {
+                Some(entry) => intents
+                    .entry(entry.service.metadata.name.as_str())
+                    .or_insert_with(|| parse(&json!({ "metadata": entry.service.metadata })))
+                    .clone(),
+                None => Rego::Null,
+            };
+            let environment_value = environment
+                .as_deref()
+                .and_then(|e| environments.get(e).cloned())
+                .unwrap_or(Rego::Null);
+            let input = BTreeMap::from([
+                (Rego::from("kind"), Rego::from(kind)),
+                (Rego::from(key), value),
+                (Rego::from("file"), Rego::from(path)),
+                (Rego::from("environment"), environment_value),
+                (Rego::from("intent"), intent),
+            ]);
+            inputs.push(Rego::from(input));
             sources.push(ObjectSource {
                 path: path.to_string(),
                 service,
@@ -1799,21 +1816,17 @@ pub fn objects(
             Target::Kubernetes => {
                 for (path, documents) in tree.objects() {
                     for document in documents.iter().filter(|d| d.get("kind").is_some()) {
-                        push(path, "object", document.clone(), "kubernetes");
+                        push(path, "object", parse(document), "kubernetes");
                     }
                 }
             }
             _ => {
-                for (path, bytes) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
-                    let Ok(blocks) = crate::render::hcl::from_hcl(&String::from_utf8_lossy(bytes))
-                    else {
-                        continue;
-                    };
+                for (path, blocks) in tree.terraform_blocks() {
                     for block in blocks
                         .iter()
                         .filter(|b| matches!(b.kind.as_str(), "resource" | "data"))
                     {
-                        push(path, "resource", block.to_json(), "terraform");
+                        push(path, "resource", parse(&block.to_json()), "terraform");
                     }
                 }
             }
@@ -1858,13 +1871,24 @@ pub fn objects(
             }
         }
     }
-    findings.extend(
-        reporter
-            .waiver_findings(&[Target::Kubernetes, Target::Terraform])
-            .into_iter()
-            .filter(|f| f.code == Code::WaiverUnused),
-    );
-    findings
+    (findings, reporter.used)
+}
+
+/// Waivers of rules on rendered objects that silenced nothing in any part.
+pub fn unused_object_waivers(
+    config: &Config,
+    policies: &Policies,
+    waivers: &[WaiverEntry],
+    today: &str,
+    used: BTreeSet<usize>,
+) -> Vec<Finding> {
+    let mut reporter = Reporter::new(config, policies, waivers, today);
+    reporter.used = used;
+    reporter
+        .waiver_findings(&[Target::Kubernetes, Target::Terraform])
+        .into_iter()
+        .filter(|f| f.code == Code::WaiverUnused)
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::codes::Code;
 use crate::config::{Config, Environment};
 use crate::finding::Finding;
 use crate::intent::{ServiceSpec, ServiceType};
-use crate::placeholder::{self, Part};
+use crate::placeholder;
 use crate::platform::Platform;
 use crate::resolve::{Catalog, ServiceEntry};
 use crate::resource_types::{Registry, TypeRef};
@@ -37,6 +37,8 @@ pub struct Tree {
     /// For files a platform template or patch made or changed: where, so that findings
     /// about them point there.
     pub origins: BTreeMap<String, crate::source::Location>,
+    /// Terraform files as blocks, for policies over rendered output.
+    blocks: BTreeMap<String, Vec<hcl::Block>>,
 }
 
 impl Tree {
@@ -65,6 +67,12 @@ impl Tree {
 
     fn text(&mut self, path: String, text: String) {
         self.files.insert(path, text.into_bytes());
+    }
+
+    fn terraform(&mut self, path: String, blocks: Vec<hcl::Block>) {
+        self.files
+            .insert(path.clone(), hcl::file(&blocks).into_bytes());
+        self.blocks.insert(path, blocks);
     }
 
     /// Apply the platform's patches to every YAML object, then write them out.
@@ -110,11 +118,17 @@ impl Tree {
         self.files.retain(|path, _| keep(path));
         self.documents.retain(|path, _| keep(path));
         self.origins.retain(|path, _| keep(path));
+        self.blocks.retain(|path, _| keep(path));
     }
 
     /// The YAML files as objects, for policies over rendered output.
     pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
         self.documents.iter()
+    }
+
+    /// The Terraform files as blocks, for policies over rendered output.
+    pub fn terraform_blocks(&self) -> impl Iterator<Item = (&String, &Vec<hcl::Block>)> {
+        self.blocks.iter()
     }
 }
 
@@ -137,9 +151,138 @@ pub fn owner(path: &str) -> (Option<&str>, Option<&str>) {
     (service, environment)
 }
 
-/// Render every service in every environment it is deployed to (or only the services
-/// of `only`), and the catalog. Template and patch errors of the platform's extensions
-/// are findings.
+/// A piece of the output rendered on its own: one service in every environment it is
+/// deployed to (with the shared resources it declares first), or the files made from
+/// the whole catalog. Patches are applied and the files written out.
+#[derive(Debug, Default)]
+pub struct Part {
+    pub tree: Tree,
+    /// Template and patch errors of the platform's extensions.
+    pub findings: Vec<Finding>,
+}
+
+/// Render every service (or only the services of `only`) and the catalog, in parallel,
+/// handing each part to `sink` as it is done, so that a part's files need not outlive
+/// its processing. The results come back in a fixed order: services by name, then the
+/// catalog's part.
+pub fn render_parts<R: Send>(
+    config: &Config,
+    catalog: &Catalog,
+    platform: &Platform,
+    only: Option<&std::collections::BTreeSet<String>>,
+    sink: impl Fn(Part) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    let dependents = dependents(catalog);
+    let services: Vec<&ServiceEntry> = catalog
+        .services
+        .values()
+        .filter(|entry| only.is_none_or(|only| only.contains(&entry.service.metadata.name)))
+        .collect();
+    // The service that declares each shared resource in each environment: the first one
+    // using it.
+    let registry = Registry::new(platform);
+    let mut declarers: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for entry in &services {
+        for deployment in &entry.deployments {
+            for resource in deployment.spec.resources.values() {
+                if let Some(id) = &resource.id
+                    && registry.find(&resource.kind).is_some()
+                {
+                    declarers
+                        .entry((deployment.environment.as_str(), id.as_str()))
+                        .or_insert(entry.service.metadata.name.as_str());
+                }
+            }
+        }
+    }
+    let each_service = || -> Vec<R> {
+        services
+            .par_iter()
+            .map(|entry| {
+                let mut part = Part::default();
+                let (tree, findings) = (&mut part.tree, &mut part.findings);
+                let name = entry.service.metadata.name.as_str();
+                for environment in &config.environments {
+                    let Some(deployment) = entry
+                        .deployments
+                        .iter()
+                        .find(|d| d.environment == environment.name)
+                    else {
+                        continue;
+                    };
+                    let unit = Unit::new(
+                        config,
+                        environment,
+                        entry,
+                        &deployment.spec,
+                        dependents.get(name).map(Vec::as_slice).unwrap_or_default(),
+                        platform,
+                        findings,
+                    );
+                    k8s::render(&unit, tree, findings);
+                    observability::alerts(&unit, tree);
+                    terraform::service_module(&unit, tree, findings);
+                    for instance in &unit.instances {
+                        if let Some(id) = &instance.shared_id
+                            && declarers.get(&(environment.name.as_str(), id.as_str()))
+                                == Some(&name)
+                        {
+                            terraform::shared_module(config, environment, instance, tree, findings);
+                        }
+                    }
+                    if let Some(argocd) = &config.argocd {
+                        k8s::argocd_application(&unit, argocd, tree);
+                    }
+                }
+                observability::dashboard(config, entry, tree);
+                part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
+                sink(part)
+            })
+            .collect()
+    };
+    // The catalog's part is one big part: it is made while the services are.
+    let whole_catalog = || {
+        let mut part = Part::default();
+        for environment in &config.environments {
+            // Every team with a service here gets its namespace, rendered or not.
+            let teams: std::collections::BTreeSet<&str> = catalog
+                .services
+                .values()
+                .filter(|e| {
+                    e.deployments
+                        .iter()
+                        .any(|d| d.environment == environment.name)
+                })
+                .map(|e| e.service.metadata.owner.as_str())
+                .collect();
+            for team in teams {
+                k8s::namespace(environment, team, &mut part.tree);
+                if let Some(argocd) = &config.argocd {
+                    k8s::argocd_namespace_application(
+                        config,
+                        environment,
+                        team,
+                        argocd,
+                        &mut part.tree,
+                    );
+                }
+            }
+        }
+        catalog::render(config, catalog, &mut part.tree);
+        if config.codeowners.enabled {
+            codeowners::render(config, catalog, &mut part.tree);
+        }
+        part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
+        sink(part)
+    };
+    let (mut results, catalog_part) = rayon::join(each_service, whole_catalog);
+    results.push(catalog_part);
+    results
+}
+
+/// Render everything (or only the services of `only`) into one tree, for the commands
+/// that compare whole trees.
 pub fn render(
     config: &Config,
     catalog: &Catalog,
@@ -148,72 +291,14 @@ pub fn render(
 ) -> (Tree, Vec<Finding>) {
     let mut tree = Tree::default();
     let mut findings = Vec::new();
-    let dependents = dependents(catalog);
-    let selected =
-        |entry: &&ServiceEntry| only.is_none_or(|only| only.contains(&entry.service.metadata.name));
-    for environment in &config.environments {
-        // Every team with a service here gets its namespace, rendered or not.
-        let teams: std::collections::BTreeSet<&str> = catalog
-            .services
-            .values()
-            .filter(|e| {
-                e.deployments
-                    .iter()
-                    .any(|d| d.environment == environment.name)
-            })
-            .map(|e| e.service.metadata.owner.as_str())
-            .collect();
-        let mut shared: BTreeMap<String, Instance<'_>> = BTreeMap::new();
-        for entry in catalog.services.values().filter(selected) {
-            let Some(deployment) = entry
-                .deployments
-                .iter()
-                .find(|d| d.environment == environment.name)
-            else {
-                continue;
-            };
-            let unit = Unit::new(
-                config,
-                environment,
-                entry,
-                &deployment.spec,
-                dependents
-                    .get(entry.service.metadata.name.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-                platform,
-                &mut findings,
-            );
-            k8s::render(&unit, &mut tree, &mut findings);
-            observability::alerts(&unit, &mut tree);
-            terraform::service_module(&unit, &mut tree, &mut findings);
-            for instance in &unit.instances {
-                if let Some(id) = &instance.shared_id {
-                    shared.entry(id.clone()).or_insert_with(|| instance.clone());
-                }
-            }
-            if let Some(argocd) = &config.argocd {
-                k8s::argocd_application(&unit, argocd, &mut tree);
-            }
-        }
-        for team in teams {
-            k8s::namespace(environment, team, &mut tree);
-            if let Some(argocd) = &config.argocd {
-                k8s::argocd_namespace_application(config, environment, team, argocd, &mut tree);
-            }
-        }
-        for instance in shared.values() {
-            terraform::shared_module(config, environment, instance, &mut tree, &mut findings);
-        }
+    for part in render_parts(config, catalog, platform, only, |part| part) {
+        tree.files.extend(part.tree.files);
+        tree.documents.extend(part.tree.documents);
+        tree.origins.extend(part.tree.origins);
+        tree.blocks.extend(part.tree.blocks);
+        findings.extend(part.findings);
     }
-    for entry in catalog.services.values().filter(selected) {
-        observability::dashboard(config, entry, &mut tree);
-    }
-    catalog::render(config, catalog, &mut tree);
-    if config.codeowners.enabled {
-        codeowners::render(config, catalog, &mut tree);
-    }
-    (tree.finish(platform, &mut findings), findings)
+    (tree, findings)
 }
 
 /// For each service, the services that depend on it.
@@ -456,8 +541,8 @@ impl<'a> Unit<'a> {
         let mut resolved = Vec::new();
         for part in parts {
             match part {
-                Part::Text(text) => resolved.push(Piece::Text(text)),
-                Part::Ref { path, .. } => resolved.push(self.reference(&path)),
+                placeholder::Part::Text(text) => resolved.push(Piece::Text(text)),
+                placeholder::Part::Ref { path, .. } => resolved.push(self.reference(&path)),
             }
         }
         if resolved.iter().all(|p| matches!(p, Piece::Text(_))) {

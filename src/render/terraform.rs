@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use crate::config::{Config, Environment};
 use crate::finding::Finding;
 
-use super::hcl::{self, Block, Body, Expr};
+use super::hcl::{Block, Body, Expr};
 use super::provision::{self, Provisioned};
 use super::{Instance, Tree, Unit, names};
 
@@ -44,14 +44,14 @@ pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Ve
     let dir = format!("terraform/{}/{}", unit.env.name, unit.name());
     let mut blocks = common(&module, owned.iter().map(|(_, p)| p));
     blocks.extend(service_role(unit));
-    tree.text(format!("{dir}/main.tf"), hcl::file(&blocks));
+    tree.terraform(format!("{dir}/main.tf"), blocks);
     for (instance, provisioned) in owned {
         if !provisioned.blocks.is_empty() {
             let path = format!("{dir}/{}.tf", instance.name);
             if let Some(origin) = provisioned.origin.clone() {
                 tree.origins.insert(path.clone(), origin);
             }
-            tree.text(path, hcl::file(&provisioned.blocks));
+            tree.terraform(path, provisioned.blocks);
         }
     }
 }
@@ -82,11 +82,11 @@ pub(super) fn shared_module(
     };
     let dir = format!("terraform/{}/_shared/{id}", env.name);
     let blocks = common(&module, std::iter::once(&provisioned));
-    tree.text(format!("{dir}/main.tf"), hcl::file(&blocks));
+    tree.terraform(format!("{dir}/main.tf"), blocks);
     if let Some(origin) = provisioned.origin.clone() {
         tree.origins.insert(format!("{dir}/{id}.tf"), origin);
     }
-    tree.text(format!("{dir}/{id}.tf"), hcl::file(&provisioned.blocks));
+    tree.terraform(format!("{dir}/{id}.tf"), provisioned.blocks);
 }
 
 /// The terraform and provider settings, shared data sources and the module's KMS key.
