@@ -222,6 +222,19 @@ struct CommitOptions {
 }
 
 fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
+    // A full run whose inputs and output folder are as the last successful one left
+    // them answers from its record (see `memo`); a commit always looks at git.
+    let memo_applies = options.changed_since.is_none() && options.commit.is_none();
+    let looked_up = memo_applies.then(|| {
+        stage("answer from the record of the last render", || {
+            crate::memo::lookup(root, options.env.as_deref(), &options.today)
+        })
+    });
+    let inputs = match looked_up {
+        Some(Err(inputs)) => inputs,
+        Some(Ok(answer)) => return Ok(memo_outcome(&answer, options)),
+        None => None,
+    };
     let repo = Repo::work_tree(root);
     let mut checked = check::run(&repo, &options.today, options.changed_since.as_deref())?;
     let note = scope_note(&checked);
@@ -351,8 +364,30 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         plan.count(Action::Delete),
         plan.unchanged
     );
+    let expiries: Vec<String> = checked.waivers.iter().map(|w| w.expires.clone()).collect();
+    let remember = |findings: Vec<crate::finding::Finding>, unchanged: usize| {
+        if let Some(inputs) = &inputs
+            && selection.is_none()
+        {
+            stage("record the outcome", || {
+                crate::memo::record(
+                    root,
+                    inputs,
+                    &options.today,
+                    &expiries,
+                    &crate::memo::Answer {
+                        findings,
+                        stats: checked.stats,
+                        output: config.output.clone(),
+                        unchanged,
+                    },
+                );
+            });
+        }
+    };
     if options.check_only {
         if plan.is_empty() {
+            remember(findings, plan.unchanged);
             stderr.push_str(&format!(
                 "paved: {} is up to date ({} files)\n",
                 config.output, plan.unchanged
@@ -385,6 +420,10 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         "paved: rendered into {}: {summary}\n",
         config.output
     ));
+    remember(
+        findings,
+        plan.unchanged + plan.count(Action::Create) + plan.count(Action::Update),
+    );
     if let Some(commit) = &options.commit {
         let author = commit
             .author
@@ -410,6 +449,32 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         stderr,
         code: 0,
     })
+}
+
+/// The outcome of a render answered from the record of the last one.
+fn memo_outcome(answer: &crate::memo::Answer, options: &RenderOptions) -> Outcome {
+    let output = report::render(
+        options.format,
+        &answer.findings,
+        &answer.stats,
+        options.style,
+    );
+    let summary = if options.check_only {
+        format!(
+            "paved: {} is up to date ({} files)\n",
+            answer.output, answer.unchanged
+        )
+    } else {
+        format!(
+            "paved: rendered into {}: 0 created, 0 updated, 0 deleted, {} unchanged\n",
+            answer.output, answer.unchanged
+        )
+    };
+    Outcome {
+        stdout: output.stdout,
+        stderr: output.stderr + &summary,
+        code: 0,
+    }
 }
 
 /// Whether a generated path belongs to the rendered scope: everything, or one

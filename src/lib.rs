@@ -18,6 +18,7 @@ pub mod git;
 pub mod graph;
 pub mod intent;
 pub mod mask;
+pub mod memo;
 pub mod output;
 pub mod owners;
 pub mod placeholder;
