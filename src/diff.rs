@@ -68,10 +68,14 @@ pub struct Report {
 pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
     let snapshot = crate::git::snapshot(root, base).map_err(Error::Usage)?;
     let (before, after) = rayon::join(
-        || side(&Repo::Snapshot(snapshot), today),
-        || side(&Repo::work_tree(root), today),
+        || checked(&Repo::Snapshot(snapshot), today, None),
+        || checked(&Repo::work_tree(root), today, Some(base)),
     );
     let (before, after) = (before?, after?);
+    // Only what the change touches can differ (see `changed`): both sides render just
+    // that, unless the change reaches every intent.
+    let selection = after.selection.as_ref();
+    let (before, after) = rayon::join(|| side(&before, selection), || side(&after, selection));
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -161,18 +165,30 @@ impl Side {
     }
 }
 
-fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
-    let outcome = check::run(repo, today, None)?;
+fn checked(repo: &Repo, today: &str, since: Option<&str>) -> Result<check::Outcome, Error> {
+    let outcome = check::run(repo, today, since)?;
     if outcome.config_invalid {
         return Err(Error::Usage(format!(
             "paved.yaml of {} has errors; run `paved check` there",
             repo.display()
         )));
     }
-    let (tree, render_findings) =
-        crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform, None);
-    let mut findings = outcome.findings;
+    Ok(outcome)
+}
+
+fn side(outcome: &check::Outcome, selection: Option<&crate::changed::Selection>) -> Side {
+    let (mut tree, render_findings) = crate::render::render(
+        &outcome.config,
+        &outcome.catalog,
+        &outcome.platform,
+        selection.map(|s| &s.services),
+    );
+    let mut findings: Vec<Finding> = outcome.findings.clone();
     findings.extend(render_findings);
+    if let Some(selection) = selection {
+        tree.retain(|path| selection.renders(path));
+        findings.retain(|f| selection.keeps(f));
+    }
     let mut intent_files: BTreeMap<String, Option<String>> = BTreeMap::new();
     for (name, entry) in &outcome.catalog.services {
         intent_files
@@ -180,7 +196,7 @@ fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
             .and_modify(|one| *one = None)
             .or_insert_with(|| Some(name.clone()));
     }
-    Ok(Side {
+    Side {
         files: tree.files,
         findings,
         services: outcome.catalog.services.keys().cloned().collect(),
@@ -189,7 +205,7 @@ fn side(repo: &Repo, today: &str) -> Result<Side, Error> {
             .filter_map(|(file, name)| Some((file, name?)))
             .collect(),
         output: outcome.config.output.clone(),
-    })
+    }
 }
 
 /// The service of the catalog a generated file belongs to.
