@@ -64,7 +64,7 @@ pub fn since(
     candidates: &[Candidate],
     schemas: &Schemas,
 ) -> Result<Changes, String> {
-    let base = Revision::open(root, revision)?;
+    let base = Revision::open(root, revision, &config.output)?;
     let mut changes = Changes {
         base: revision.to_string(),
         ..Changes::default()

@@ -52,6 +52,52 @@ fn files_under(
     Ok(Some(files))
 }
 
+/// A file of a tree: its path, kind and object.
+type TreeEntry = (String, gix::object::tree::EntryKind, gix::ObjectId);
+
+/// The entries below the folder `path` of `tree` (the whole tree when empty), with
+/// paths relative to that folder, leaving out the folder `skip` (relative too): the
+/// output folder, whose many generated files are rendered, never read. `None` when
+/// there is no such folder.
+fn entries_except(
+    tree: &gix::Tree<'_>,
+    path: &str,
+    skip: &str,
+) -> Result<Option<Vec<TreeEntry>>, String> {
+    let start = if path.is_empty() {
+        tree.id
+    } else {
+        match tree.lookup_entry_by_path(path).map_err(|e| e.to_string())? {
+            Some(entry) if entry.mode().is_tree() => entry.object_id(),
+            _ => return Ok(None),
+        }
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![(start, String::new())];
+    while let Some((id, base)) = stack.pop() {
+        let object = tree.repo.find_object(id).map_err(|e| e.to_string())?;
+        let folder = object.try_into_tree().map_err(|e| e.to_string())?;
+        for entry in folder.iter() {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let name = entry.filename().to_string();
+            let path = if base.is_empty() {
+                name
+            } else {
+                format!("{base}/{name}")
+            };
+            let kind = entry.mode().kind();
+            if kind == gix::object::tree::EntryKind::Tree {
+                if path != skip {
+                    stack.push((entry.oid().to_owned(), path));
+                }
+            } else {
+                out.push((path, kind, entry.oid().to_owned()));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
 /// `revision` of `repository` peeled to its tree; a revision the clone lacks gets an
 /// error that names the fetch to run.
 fn tree_of<'r>(repository: &'r gix::Repository, revision: &str) -> Result<gix::Tree<'r>, String> {
@@ -94,22 +140,23 @@ impl Blobs {
 }
 
 impl Revision {
-    pub fn open(root: &Path, revision: &str) -> Result<Self, String> {
+    /// The revision's files, but those of the folder `skip` (the output folder).
+    pub fn open(root: &Path, revision: &str, skip: &str) -> Result<Self, String> {
         let (repository, _, prefix) = open(root)?;
         let tree = tree_of(&repository, revision)?;
-        let entries = files_under(&tree, &prefix)
+        let entries = entries_except(&tree, &prefix, skip.trim_end_matches('/'))
             .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
             .unwrap_or_default();
         let ids = entries
             .into_iter()
-            .filter(|e| {
+            .filter(|(_, kind, _)| {
                 matches!(
-                    e.mode.kind(),
+                    kind,
                     gix::object::tree::EntryKind::Blob
                         | gix::object::tree::EntryKind::BlobExecutable
                 )
             })
-            .map(|e| (e.filepath.to_string(), e.oid))
+            .map(|(path, _, id)| (path, id))
             .collect();
         drop(tree);
         let hash = repository.object_hash();
@@ -133,40 +180,44 @@ impl Revision {
 pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
     let (repository, _, prefix) = open(root)?;
     let tree = tree_of(&repository, revision)?;
-    let Some(entries) = files_under(&tree, &prefix)
-        .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
-    else {
-        // The folder did not exist at that revision: an empty monorepo.
-        return Ok(Snapshot::default());
-    };
     let read = |oid| {
         repository
             .find_object(oid)
             .map(|object| object.detach().data)
             .map_err(|e| format!("cannot read {oid} of `{revision}`: {e}"))
     };
-    // The output folder holds generated files only: they are rendered, not read.
+    // paved.yaml first: it names the output folder, whose generated files are
+    // rendered, not read, and so not even listed.
+    let config_path = if prefix.is_empty() {
+        crate::config::FILE_NAME.to_string()
+    } else {
+        format!("{prefix}/{}", crate::config::FILE_NAME)
+    };
     let mut config = Snapshot::default();
-    if let Some(entry) = entries
-        .iter()
-        .find(|e| e.filepath == crate::config::FILE_NAME && e.mode.is_blob())
+    if let Some(entry) = tree
+        .lookup_entry_by_path(&config_path)
+        .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
+        .filter(|e| e.mode().is_blob())
     {
         config.files.insert(
             crate::config::FILE_NAME.to_string(),
-            Entry::File(read(entry.oid)?),
+            Entry::File(read(entry.object_id())?),
         );
     }
     let output = crate::config::load(
         &crate::repo::Repo::Snapshot(config),
         &crate::schema::Schemas::new()?,
     )
-    .map(|loaded| format!("{}/", loaded.config.output.trim_end_matches('/')))
+    .map(|loaded| loaded.config.output.trim_end_matches('/').to_string())
     .unwrap_or_default();
+    let Some(entries) = entries_except(&tree, &prefix, &output)
+        .map_err(|e| format!("cannot read the tree of `{revision}`: {e}"))?
+    else {
+        // The folder did not exist at that revision: an empty monorepo.
+        return Ok(Snapshot::default());
+    };
     let wanted = |path: &str| {
         let name = path.rsplit('/').next().unwrap_or(path);
-        if !output.is_empty() && path.starts_with(&output) {
-            return false;
-        }
         path == crate::config::FILE_NAME
             || path.starts_with(&format!("{}/", crate::platform::DIR))
             || matches!(name, ".gitignore" | ".ignore" | ".pavedignore")
@@ -174,17 +225,16 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
             || path.ends_with(".yml")
     };
     let mut snapshot = Snapshot::default();
-    for entry in &entries {
-        let path = entry.filepath.to_string();
+    for (path, kind, id) in entries {
         if !wanted(&path) {
             continue;
         }
-        match entry.mode.kind() {
+        match kind {
             gix::object::tree::EntryKind::Blob | gix::object::tree::EntryKind::BlobExecutable => {
-                snapshot.files.insert(path, Entry::File(read(entry.oid)?));
+                snapshot.files.insert(path, Entry::File(read(id)?));
             }
             gix::object::tree::EntryKind::Link => {
-                let target = String::from_utf8_lossy(&read(entry.oid)?).into_owned();
+                let target = String::from_utf8_lossy(&read(id)?).into_owned();
                 snapshot.files.insert(path, Entry::Link(target));
             }
             gix::object::tree::EntryKind::Tree | gix::object::tree::EntryKind::Commit => {}
