@@ -224,14 +224,28 @@ fn stat_bytes(meta: &std::fs::Metadata) -> Vec<u8> {
 /// description of the inputs, to record the run once done, if they could be described.
 pub fn lookup(root: &Path, env: Option<&str>, today: &str) -> Result<Answer, Option<Inputs>> {
     path(root).ok_or(None)?;
-    let inputs = inputs(root, env).ok_or(None)?;
-    match answer(root, &inputs, today) {
+    let schemas = crate::schema::Schemas::new().map_err(|_| None)?;
+    let output = crate::config::load(&Repo::work_tree(root), &schemas)
+        .map_err(|_| None)?
+        .config
+        .output;
+    // Walking the output folder takes longest: it goes on while the inputs are
+    // described.
+    let (inputs, walked) = rayon::join(
+        || inputs(root, env),
+        || folder_digest(&root.join(&output)),
+    );
+    let inputs = inputs.ok_or(None)?;
+    let key = walked
+        .filter(|_| inputs.output == output)
+        .map(|walked| format!("{}-{}", inputs.digest, hex(&walked)));
+    match key.and_then(|key| answer(root, &key, today)) {
         Some(answer) => Ok(answer),
         None => Err(Some(inputs)),
     }
 }
 
-fn answer(root: &Path, inputs: &Inputs, today: &str) -> Option<Answer> {
+fn answer(root: &Path, key: &str, today: &str) -> Option<Answer> {
     let record: Record = serde_json::from_slice(&std::fs::read(path(root)?).ok()?).ok()?;
     if record.version != VERSION
         || today < record.today.as_str()
@@ -242,7 +256,7 @@ fn answer(root: &Path, inputs: &Inputs, today: &str) -> Option<Answer> {
     {
         return None;
     }
-    if inputs.key(root)? != record.key {
+    if key != record.key {
         return None;
     }
     let findings = replay(root, &record.findings)?;
