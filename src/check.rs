@@ -55,6 +55,17 @@ pub struct Stats {
 /// it is the only input that is not a file. With `since` (a git revision), only what
 /// changed since and what depends on it is checked, and reported.
 pub fn run(repo: &Repo, today: &str, since: Option<&str>) -> Result<Outcome, Error> {
+    run_policies_on(repo, today, since, None)
+}
+
+/// [`run`], with the intent policies evaluated on the services of `only` alone (as
+/// `paved diff` does on the base revision, for the services a change touches).
+pub fn run_policies_on(
+    repo: &Repo,
+    today: &str,
+    since: Option<&str>,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Outcome, Error> {
     let schemas = Schemas::new().map_err(Error::Internal)?;
     let loaded = config::load(repo, &schemas)
         .map_err(|e| Error::io(PathBuf::from(repo.display()).join(config::FILE_NAME), e))?;
@@ -141,7 +152,7 @@ pub fn run(repo: &Repo, today: &str, since: Option<&str>) -> Result<Outcome, Err
             &policies,
             &waivers,
             today,
-            selection.as_ref().map(|s| &s.services),
+            selection.as_ref().map(|s| &s.services).or(only),
         )
     }));
     if let Some(selection) = &selection {

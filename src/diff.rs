@@ -66,15 +66,21 @@ pub struct Report {
 
 /// Render `base` (a git revision) and the work tree of `root`, and compare them.
 pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
-    let snapshot = crate::git::snapshot(root, base).map_err(Error::Usage)?;
-    let (before, after) = rayon::join(
-        || checked(&Repo::Snapshot(snapshot), today, None),
-        || checked(&Repo::work_tree(root), today, Some(base)),
+    let (snapshot, after) = rayon::join(
+        || crate::git::snapshot(root, base).map_err(Error::Usage),
+        || checked(&Repo::work_tree(root), today, Some(base), None),
     );
-    let (before, after) = (before?, after?);
+    let after = after?;
     // Only what the change touches can differ (see `changed`): both sides render just
-    // that, unless the change reaches every intent.
+    // that, and the base's policies look at just that, unless the change reaches every
+    // intent.
     let selection = after.selection.as_ref();
+    let before = checked(
+        &Repo::Snapshot(snapshot?),
+        today,
+        None,
+        selection.map(|s| &s.services),
+    )?;
     let (before, after) = rayon::join(|| side(&before, selection), || side(&after, selection));
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
@@ -165,8 +171,13 @@ impl Side {
     }
 }
 
-fn checked(repo: &Repo, today: &str, since: Option<&str>) -> Result<check::Outcome, Error> {
-    let outcome = check::run(repo, today, since)?;
+fn checked(
+    repo: &Repo,
+    today: &str,
+    since: Option<&str>,
+    only: Option<&BTreeSet<String>>,
+) -> Result<check::Outcome, Error> {
+    let outcome = check::run_policies_on(repo, today, since, only)?;
     if outcome.config_invalid {
         return Err(Error::Usage(format!(
             "paved.yaml of {} has errors; run `paved check` there",

@@ -231,10 +231,7 @@ pub fn lookup(root: &Path, env: Option<&str>, today: &str) -> Result<Answer, Opt
         .output;
     // Walking the output folder takes longest: it goes on while the inputs are
     // described.
-    let (inputs, walked) = rayon::join(
-        || inputs(root, env),
-        || folder_digest(&root.join(&output)),
-    );
+    let (inputs, walked) = rayon::join(|| inputs(root, env), || folder_digest(&root.join(&output)));
     let inputs = inputs.ok_or(None)?;
     let key = walked
         .filter(|_| inputs.output == output)

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use crate::codes::Code;
@@ -137,31 +138,43 @@ pub fn resolve(
         }
     }
 
-    for (service, origin, overridable) in services {
-        let checker = Checker {
-            config,
-            registry: Registry::new(platform),
-            schemas,
-            origin: &origin,
-            service: &service,
-            overridable: &overridable,
-        };
-        checker.references(&team_names, &service_names, findings);
-        checker.spec(&service.spec, &Places::base(&origin), findings);
-        let (deployments, missing) = checker.deployments(schemas, findings);
-        for environment in missing {
-            missing_account
-                .entry(environment)
-                .or_insert_with(|| origin.key("/spec/resources"));
-        }
-        catalog.services.insert(
-            service.metadata.name.clone(),
-            ServiceEntry {
+    // Each service is checked on its own, in parallel; what they find is gathered in
+    // their order.
+    let checked: Vec<(ServiceEntry, Vec<Finding>, Vec<String>)> = services
+        .into_par_iter()
+        .map(|(service, origin, overridable)| {
+            let mut found = Vec::new();
+            let (deployments, missing) = {
+                let checker = Checker {
+                    config,
+                    registry: Registry::new(platform),
+                    schemas,
+                    origin: &origin,
+                    service: &service,
+                    overridable: &overridable,
+                };
+                checker.references(&team_names, &service_names, &mut found);
+                checker.spec(&service.spec, &Places::base(&origin), &mut found);
+                checker.deployments(schemas, &mut found)
+            };
+            let entry = ServiceEntry {
                 service,
                 origin,
                 deployments,
-            },
-        );
+            };
+            (entry, found, missing)
+        })
+        .collect();
+    for (entry, found, missing) in checked {
+        findings.extend(found);
+        for environment in missing {
+            missing_account
+                .entry(environment)
+                .or_insert_with(|| entry.origin.key("/spec/resources"));
+        }
+        catalog
+            .services
+            .insert(entry.service.metadata.name.clone(), entry);
     }
     // Reported once, at the first service that needs an account.
     if let Some(location) = missing_account
