@@ -1071,7 +1071,8 @@ fn owners(
     today: &str,
 ) -> Result<Outcome, Error> {
     let checked = catalog(root, today)?;
-    // A path names a file or folder relative to where paved runs; it need not exist, e.g. a file about to be added or a generated file not yet made.
+    // A path names a file or folder relative to where paved runs; it need not exist,
+    // e.g. a file about to be added or a generated file not yet made.
     let relative = target.contains('/').then(|| {
         let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let real_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
