@@ -3,7 +3,7 @@
 //! git copies of the example, renders one fully and the other with `--changed-since`,
 //! and compares the output folders byte for byte and the findings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::repos::{edit, example_repository, git};
@@ -16,25 +16,6 @@ struct Runs {
     part: Findings,
     /// What `--changed-since` said about its scope.
     note: String,
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap().flatten() {
-            if entry.file_type().unwrap().is_dir() {
-                stack.push(entry.path());
-            } else {
-                let relative = entry.path().strip_prefix(dir).unwrap().to_owned();
-                out.insert(
-                    relative.to_string_lossy().into_owned(),
-                    std::fs::read(entry.path()).unwrap(),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn render(repo: &Path, since: Option<&str>) -> (Output, Findings) {

@@ -6,24 +6,9 @@ use std::path::Path;
 
 use super::*;
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "generated" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&testdata("platform"), dir.path());
+    copy_dir(&testdata("platform"), dir.path(), &["generated"]);
     dir
 }
 
@@ -64,30 +49,11 @@ fn extended_output() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let again = paved(&["render", "--repo", repo.path().to_str().unwrap()]);
     assert!(stderr(&again).contains("0 created, 0 updated, 0 deleted"));
-    let root = repo.path().join("generated");
-    let mut paths = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                paths.push(path);
-            }
-        }
-    }
-    paths.sort();
     let mut text = String::new();
-    for path in paths {
-        let relative = path
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, bytes) in files(&repo.path().join("generated")) {
         text.push_str(&format!(
             "==> {relative} <==\n{}\n",
-            fs::read_to_string(&path).unwrap()
+            String::from_utf8(bytes).unwrap()
         ));
     }
     assert!(text.contains("resource \"aws_dynamodb_table\" \"table\""));

@@ -55,23 +55,8 @@ fn every_built_in_rule_has_fixtures() {
 }
 
 fn example_copy() -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_name() == "generated" {
-                continue;
-            }
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy(&testdata("example"), dir.path());
+    copy_dir(&testdata("example"), dir.path(), &["generated"]);
     dir
 }
 

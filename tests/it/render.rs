@@ -1,28 +1,10 @@
 //! `paved render`: the example's committed output, idempotence, determinism, deletion
 //! of what is no longer generated, hand-edit protection, overrides and injection.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use super::*;
-
-fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if skip.contains(&name.as_str()) {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target, &[]);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A copy of the example monorepo, with or without its committed output.
 fn example(with_output: bool) -> tempfile::TempDir {
@@ -36,28 +18,6 @@ fn render(repo: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["render", "--repo", repo.to_str().unwrap()];
     args.extend_from_slice(extra);
     paved(&args)
-}
-
-/// Every file under `dir`, by relative path.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(relative, fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// The committed `testdata/example/generated` is the snapshot of the whole tree: it

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::testdata;
+use super::{copy_dir, testdata};
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -29,23 +29,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// A git repository holding a copy of the example monorepo, committed.
 pub fn example_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy(&testdata("example"), dir.path());
+    copy_dir(&testdata("example"), dir.path(), &[]);
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-q", "-m", "base"]);
     dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 pub fn edit(path: &Path, from: &str, to: &str) {
