@@ -274,12 +274,11 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     }
     let selection = checked.selection.as_ref();
     let output_dir = root.join(&config.output);
-    let env = options.env.clone();
-    let in_scope =
-        move |path: &str| scope(path, env.as_deref()) && selection.is_none_or(|s| s.renders(path));
+    let env = options.env.as_deref();
+    let in_scope = |path: &str| scope(path, env) && selection.is_none_or(|s| s.renders(path));
     // Each service's files are rendered, checked by the policies, compared with the
-    // folder and (unless only checking) written beside their destinations in one go,
-    // in parallel: the whole output never has to be in memory at once.
+    // folder and (unless only checking) staged in one go, in parallel: the whole output
+    // never has to be in memory at once.
     let planner = plan::Planner::new(&output_dir, options.force, !options.check_only);
     let parts = stage(
         "render, policies on rendered objects, compare and stage",
@@ -292,7 +291,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
                 |mut part| {
                     // Files out of scope are rendered only because others come from the
                     // whole catalog: neither written nor this run's to report on.
-                    part.tree.retain(&in_scope);
+                    part.tree.retain(in_scope);
                     let (mut findings, used) = crate::policy::objects(
                         config,
                         &checked.catalog,
@@ -357,12 +356,11 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             code: 1,
         });
     }
-    let summary = format!(
-        "{} created, {} updated, {} deleted, {} unchanged",
+    let summary = counts(
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Delete),
-        plan.unchanged
+        plan.unchanged,
     );
     let expiries: Vec<String> = checked.waivers.iter().map(|w| w.expires.clone()).collect();
     let remember = |findings: Vec<crate::finding::Finding>, unchanged: usize| {
@@ -388,10 +386,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     if options.check_only {
         if plan.is_empty() {
             remember(findings, plan.unchanged);
-            stderr.push_str(&format!(
-                "paved: {} is up to date ({} files)\n",
-                config.output, plan.unchanged
-            ));
+            stderr.push_str(&up_to_date(&config.output, plan.unchanged));
             return Ok(Outcome {
                 stdout,
                 stderr,
@@ -416,10 +411,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         plan.discard();
         Error::io(&output_dir, e)
     })?;
-    stderr.push_str(&format!(
-        "paved: rendered into {}: {summary}\n",
-        config.output
-    ));
+    stderr.push_str(&rendered_into(&config.output, &summary));
     remember(
         findings,
         plan.unchanged + plan.count(Action::Create) + plan.count(Action::Update),
@@ -460,21 +452,27 @@ fn memo_outcome(answer: &crate::memo::Answer, options: &RenderOptions) -> Outcom
         options.style,
     );
     let summary = if options.check_only {
-        format!(
-            "paved: {} is up to date ({} files)\n",
-            answer.output, answer.unchanged
-        )
+        up_to_date(&answer.output, answer.unchanged)
     } else {
-        format!(
-            "paved: rendered into {}: 0 created, 0 updated, 0 deleted, {} unchanged\n",
-            answer.output, answer.unchanged
-        )
+        rendered_into(&answer.output, &counts(0, 0, 0, answer.unchanged))
     };
     Outcome {
         stdout: output.stdout,
         stderr: output.stderr + &summary,
         code: 0,
     }
+}
+
+fn counts(created: usize, updated: usize, deleted: usize, unchanged: usize) -> String {
+    format!("{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged")
+}
+
+fn up_to_date(output: &str, files: usize) -> String {
+    format!("paved: {output} is up to date ({files} files)\n")
+}
+
+fn rendered_into(output: &str, counts: &str) -> String {
+    format!("paved: rendered into {output}: {counts}\n")
 }
 
 /// Whether a generated path belongs to the rendered scope: everything, or one
@@ -715,28 +713,10 @@ fn folder_name(root: &Path) -> String {
     let name = root
         .canonicalize()
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .trim_end_matches('-')
-        .chars()
-        .take(40)
-        .collect::<String>();
-    let out = out.trim_end_matches('-').to_string();
-    if crate::scaffold::check_name(&out).is_ok() {
-        out
-    } else {
-        String::from("example")
-    }
+    // It names clusters and domains too (`<org>-staging`): kept short.
+    schema::dns_label(&name, 40).unwrap_or_else(|| String::from("example"))
 }
 
 /// The catalog of a repository for the commands that read it, not check it: its
@@ -958,7 +938,7 @@ fn ask_service(
             let question = format!("owner team ({})", teams.join(", "));
             let default = (teams.len() == 1).then(|| teams[0]);
             crate::prompt::ask(&mut input, &mut output, &question, default, &|a| {
-                crate::scaffold::check_owner(a, catalog).map(|_| ())
+                crate::scaffold::check_owner(a, catalog)
             })?
         }
     };

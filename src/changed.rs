@@ -69,35 +69,29 @@ pub fn since(
         base: revision.to_string(),
         ..Changes::default()
     };
-    let output = format!("{}/", config.output.trim_end_matches('/'));
     let platform = format!("{}/", crate::platform::DIR);
     let is_ignore_file = |path: &str| {
-        matches!(
-            path.rsplit('/').next(),
-            Some(".gitignore" | ".ignore" | ".pavedignore")
-        )
+        path.rsplit('/')
+            .next()
+            .is_some_and(|name| crate::discover::IGNORE_FILES.contains(&name))
     };
     let blobs = &base.blobs;
     let differs = |path: &str| match std::fs::read(root.join(path)) {
         Ok(bytes) => !blobs.holds(path, &bytes),
         Err(_) => blobs.ids.contains_key(path),
     };
-    // Files every intent depends on: at the base, and new in the work tree.
+    // Files every intent depends on: at the base (whose listing leaves out the output
+    // folder), and new in the work tree.
     let mut global: Vec<String> = blobs
         .ids
         .keys()
         .filter(|p| {
             p.as_str() == crate::config::FILE_NAME || p.starts_with(&platform) || is_ignore_file(p)
         })
-        .filter(|p| !p.starts_with(&output))
         .cloned()
         .collect();
     global.push(crate::config::FILE_NAME.to_string());
-    global.extend(
-        [".gitignore", ".ignore", ".pavedignore"]
-            .into_iter()
-            .map(str::to_string),
-    );
+    global.extend(crate::discover::IGNORE_FILES.map(str::to_string));
     global.extend(
         crate::repo::Repo::work_tree(root)
             .list(crate::platform::DIR)
@@ -125,7 +119,7 @@ pub fn since(
             .ids
             .keys()
             .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
-            .filter(|p| !p.starts_with(&output) && !p.starts_with(&platform))
+            .filter(|p| !p.starts_with(&platform))
             .filter(|p| p.as_str() != crate::config::FILE_NAME)
             .filter(|p| !p.split('/').any(|part| part.starts_with('.')))
             .filter(|p| !current.contains(p.as_str()))
@@ -329,17 +323,7 @@ impl Changes {
                     services.insert((*name).to_string());
                 }
             }
-            let files: BTreeSet<&str> = services
-                .iter()
-                .filter_map(|s| catalog.services.get(s))
-                .map(|e| e.origin.file.path.as_str())
-                .chain(
-                    teams
-                        .iter()
-                        .filter_map(|t| catalog.teams.get(t))
-                        .map(|e| e.origin.file.path.as_str()),
-                )
-                .collect();
+            let files = files_of(catalog, &services, &teams);
             for (name, entry) in &catalog.services {
                 if files.contains(entry.origin.file.path.as_str()) {
                     services.insert(name.clone());
@@ -362,16 +346,9 @@ impl Changes {
             .collect();
         let mut files = self.files.clone();
         files.extend(
-            services
-                .iter()
-                .filter_map(|s| catalog.services.get(s))
-                .map(|e| e.origin.file.path.clone())
-                .chain(
-                    teams
-                        .iter()
-                        .filter_map(|t| catalog.teams.get(t))
-                        .map(|e| e.origin.file.path.clone()),
-                ),
+            files_of(catalog, &services, &teams)
+                .into_iter()
+                .map(str::to_string),
         );
         Some(Selection {
             services,
@@ -384,6 +361,20 @@ impl Changes {
             output: format!("{}/", config.output.trim_end_matches('/')),
         })
     }
+}
+
+/// The intent files of these services and teams.
+fn files_of<'c>(
+    catalog: &'c Catalog,
+    services: &BTreeSet<String>,
+    teams: &BTreeSet<String>,
+) -> BTreeSet<&'c str> {
+    let services = services.iter().filter_map(|s| catalog.services.get(s));
+    let teams = teams.iter().filter_map(|t| catalog.teams.get(t));
+    services
+        .map(|e| e.origin.file.path.as_str())
+        .chain(teams.map(|e| e.origin.file.path.as_str()))
+        .collect()
 }
 
 impl Selection {

@@ -70,18 +70,19 @@ pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
         || crate::git::snapshot(root, base).map_err(Error::Usage),
         || checked(&Repo::work_tree(root), today, Some(base), None),
     );
-    let after = after?;
+    let mut after = after?;
     // Only what the change touches can differ (see `changed`): both sides render just
     // that, and the base's policies look at just that, unless the change reaches every
     // intent.
-    let selection = after.selection.as_ref();
+    let selection = after.selection.take();
+    let selection = selection.as_ref();
     let before = checked(
         &Repo::Snapshot(snapshot?),
         today,
         None,
         selection.map(|s| &s.services),
     )?;
-    let (before, after) = rayon::join(|| side(&before, selection), || side(&after, selection));
+    let (before, after) = rayon::join(|| side(before, selection), || side(after, selection));
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -187,14 +188,14 @@ fn checked(
     Ok(outcome)
 }
 
-fn side(outcome: &check::Outcome, selection: Option<&crate::changed::Selection>) -> Side {
+fn side(outcome: check::Outcome, selection: Option<&crate::changed::Selection>) -> Side {
     let (mut tree, render_findings) = crate::render::render(
         &outcome.config,
         &outcome.catalog,
         &outcome.platform,
         selection.map(|s| &s.services),
     );
-    let mut findings: Vec<Finding> = outcome.findings.clone();
+    let mut findings = outcome.findings;
     findings.extend(render_findings);
     if let Some(selection) = selection {
         tree.retain(|path| selection.renders(path));

@@ -32,6 +32,10 @@ impl Candidate {
     }
 }
 
+/// The files whose patterns say what paved leaves alone, from the weakest to the
+/// strongest: a later one overrides an earlier one in the same folder.
+pub const IGNORE_FILES: [&str; 3] = [".gitignore", ".ignore", ".pavedignore"];
+
 /// All candidate files under `root`, sorted by path.
 pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::Error> {
     let root_real = root.canonicalize().map_err(ignore::Error::from)?;
@@ -90,14 +94,11 @@ pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::E
 pub fn snapshot_candidates(snapshot: &Snapshot, output: &str) -> Vec<Candidate> {
     let output = format!("{}/", output.trim_end_matches('/'));
     // (folder, precedence of the file's kind, its patterns)
-    let mut matchers: Vec<(String, u8, Gitignore)> = Vec::new();
+    let mut matchers: Vec<(String, usize, Gitignore)> = Vec::new();
     for (path, entry) in &snapshot.files {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        let precedence = match name {
-            ".gitignore" => 0,
-            ".ignore" => 1,
-            ".pavedignore" => 2,
-            _ => continue,
+        let Some(precedence) = IGNORE_FILES.iter().position(|file| *file == name) else {
+            continue;
         };
         let Entry::File(bytes) = entry else {
             continue;

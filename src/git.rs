@@ -23,42 +23,13 @@ fn open(root: &Path) -> Result<(gix::Repository, PathBuf, String), String> {
     Ok((repository, workdir, prefix))
 }
 
-/// Every entry below the folder `path` of `tree` (the whole tree when empty), with
-/// paths relative to that folder; `None` when there is no such folder.
-fn files_under(
-    tree: &gix::Tree<'_>,
-    path: &str,
-) -> Result<Option<Vec<gix::traverse::tree::recorder::Entry>>, String> {
-    let folder;
-    let tree = if path.is_empty() {
-        tree
-    } else {
-        match tree.lookup_entry_by_path(path).map_err(|e| e.to_string())? {
-            Some(entry) if entry.mode().is_tree() => {
-                folder = entry
-                    .object()
-                    .and_then(|object| object.peel_to_tree())
-                    .map_err(|e| e.to_string())?;
-                &folder
-            }
-            _ => return Ok(None),
-        }
-    };
-    let files = tree
-        .traverse()
-        .breadthfirst
-        .files()
-        .map_err(|e| e.to_string())?;
-    Ok(Some(files))
-}
-
 /// A file of a tree: its path, kind and object.
 type TreeEntry = (String, gix::object::tree::EntryKind, gix::ObjectId);
 
 /// The entries below the folder `path` of `tree` (the whole tree when empty), with
 /// paths relative to that folder, leaving out the folder `skip` (relative too): the
-/// output folder, whose many generated files are rendered, never read. `None` when
-/// there is no such folder.
+/// output folder, whose many generated files are rendered, never read; nothing when
+/// empty. `None` when there is no such folder.
 fn entries_except(
     tree: &gix::Tree<'_>,
     path: &str,
@@ -220,7 +191,7 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
         let name = path.rsplit('/').next().unwrap_or(path);
         path == crate::config::FILE_NAME
             || path.starts_with(&format!("{}/", crate::platform::DIR))
-            || matches!(name, ".gitignore" | ".ignore" | ".pavedignore")
+            || crate::discover::IGNORE_FILES.contains(&name)
             || path.ends_with(".yaml")
             || path.ends_with(".yml")
     };
@@ -285,12 +256,8 @@ pub fn commit_output(
     // What HEAD holds under the folder.
     let mut before: BTreeMap<String, gix::ObjectId> = BTreeMap::new();
     let tree = parent.tree().map_err(|e| e.to_string())?;
-    if let Some(files) = files_under(&tree, &folder)? {
-        for file in files {
-            if !file.mode.is_tree() {
-                before.insert(format!("{folder}/{}", file.filepath), file.oid);
-            }
-        }
+    for (path, _, id) in entries_except(&tree, &folder, "")?.unwrap_or_default() {
+        before.insert(format!("{folder}/{path}"), id);
     }
     // What is on disk under it.
     let mut after: BTreeMap<String, (gix::ObjectId, std::path::PathBuf)> = BTreeMap::new();

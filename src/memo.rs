@@ -91,9 +91,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The digest of the inputs a render's outcome depends on, but the date, and the name
-/// of the output folder. `None` when something cannot be read.
-pub fn inputs(root: &Path, env: Option<&str>) -> Option<Inputs> {
+/// The digest of the inputs a render's outcome depends on (but the date), for the
+/// configuration `config` read from paved.yaml. `None` when something cannot be read.
+fn inputs(root: &Path, env: Option<&str>, config: &Config) -> Option<Inputs> {
     let repo = Repo::work_tree(root);
     let mut hasher = Sha256::new();
     let mut add = |label: &str, bytes: &[u8]| {
@@ -120,8 +120,6 @@ pub fn inputs(root: &Path, env: Option<&str>) -> Option<Inputs> {
         Err(_) => return None,
     };
     add("paved.yaml", &config_bytes);
-    let schemas = crate::schema::Schemas::new().ok()?;
-    let config: Config = crate::config::load(&repo, &schemas).ok()?.config;
     // The platform's files and the intent files, as the file system describes them:
     // writing a file changes its description.
     let mut platform: Vec<String> = repo
@@ -151,7 +149,7 @@ pub fn inputs(root: &Path, env: Option<&str>) -> Option<Inputs> {
     }
     Some(Inputs {
         digest: hex(&hasher.finalize()),
-        output: config.output,
+        output: config.output.clone(),
     })
 }
 
@@ -166,8 +164,11 @@ impl Inputs {
     /// The key of the inputs with the output folder as it is now, every file and
     /// folder of it.
     fn key(&self, root: &Path) -> Option<String> {
-        let output = folder_digest(&root.join(&self.output))?;
-        Some(format!("{}-{}", self.digest, hex(&output)))
+        Some(self.key_with(folder_digest(&root.join(&self.output))?))
+    }
+
+    fn key_with(&self, output: [u8; 32]) -> String {
+        format!("{}-{}", self.digest, hex(&output))
     }
 }
 
@@ -223,27 +224,27 @@ fn stat_bytes(meta: &std::fs::Metadata) -> Vec<u8> {
 /// The recorded answer for this run, if there is one and it still holds: `Ok`. Else the
 /// description of the inputs, to record the run once done, if they could be described.
 pub fn lookup(root: &Path, env: Option<&str>, today: &str) -> Result<Answer, Option<Inputs>> {
-    path(root).ok_or(None)?;
+    let path = path(root).ok_or(None)?;
     let schemas = crate::schema::Schemas::new().map_err(|_| None)?;
-    let output = crate::config::load(&Repo::work_tree(root), &schemas)
+    let config = crate::config::load(&Repo::work_tree(root), &schemas)
         .map_err(|_| None)?
-        .config
-        .output;
+        .config;
     // Walking the output folder takes longest: it goes on while the inputs are
     // described.
-    let (inputs, walked) = rayon::join(|| inputs(root, env), || folder_digest(&root.join(&output)));
+    let (inputs, walked) = rayon::join(
+        || inputs(root, env, &config),
+        || folder_digest(&root.join(&config.output)),
+    );
     let inputs = inputs.ok_or(None)?;
-    let key = walked
-        .filter(|_| inputs.output == output)
-        .map(|walked| format!("{}-{}", inputs.digest, hex(&walked)));
-    match key.and_then(|key| answer(root, &key, today)) {
+    let key = walked.map(|walked| inputs.key_with(walked));
+    match key.and_then(|key| answer(root, &path, &key, today)) {
         Some(answer) => Ok(answer),
         None => Err(Some(inputs)),
     }
 }
 
-fn answer(root: &Path, key: &str, today: &str) -> Option<Answer> {
-    let record: Record = serde_json::from_slice(&std::fs::read(path(root)?).ok()?).ok()?;
+fn answer(root: &Path, path: &Path, key: &str, today: &str) -> Option<Answer> {
+    let record: Record = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     if record.version != VERSION
         || today < record.today.as_str()
         || record

@@ -266,7 +266,7 @@ impl<'a> Planner<'a> {
 
     /// The whole plan from its parts: files paved wrote before (within `in_scope`) that
     /// no part holds are deleted, and the manifest lists what the folder will hold.
-    /// Manifest entries out of scope are kept.
+    /// Manifest entries out of scope are kept. On an error, what was staged is removed.
     pub fn finish(
         self,
         parts: Vec<PartPlan>,
@@ -298,10 +298,14 @@ impl<'a> Planner<'a> {
             if manifest.files.contains_key(path) {
                 continue;
             }
-            let existing = match inspect(self.output, path, &mut checked_dirs)? {
-                Found::File(existing) => existing,
+            let existing = match inspect(self.output, path, &mut checked_dirs) {
+                Ok(Found::File(existing)) => existing,
                 // Nothing behind a link is paved's to delete.
-                Found::Link(_) | Found::Missing => continue,
+                Ok(Found::Link(_) | Found::Missing) => continue,
+                Err(e) => {
+                    plan.discard();
+                    return Err(e);
+                }
             };
             if sha256_hex(&existing) != *hash && !self.force {
                 plan.conflicts.push(Conflict::Edited {

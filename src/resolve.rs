@@ -39,6 +39,15 @@ pub struct ServiceEntry {
     pub deployments: Vec<Deployment>,
 }
 
+impl ServiceEntry {
+    /// The service in `environment`, if it is deployed there.
+    pub fn deployment(&self, environment: &str) -> Option<&Deployment> {
+        self.deployments
+            .iter()
+            .find(|d| d.environment == environment)
+    }
+}
+
 /// A service's spec in one environment, overrides applied.
 #[derive(Debug)]
 pub struct Deployment {
@@ -1148,11 +1157,7 @@ fn check_shared_resources(config: &Config, catalog: &Catalog, findings: &mut Vec
     for environment in &config.environments {
         let mut first: HashMap<&str, (&str, &str, &intent::Resource)> = HashMap::new();
         for (service_name, entry) in &catalog.services {
-            let Some(deployment) = entry
-                .deployments
-                .iter()
-                .find(|d| d.environment == environment.name)
-            else {
+            let Some(deployment) = entry.deployment(&environment.name) else {
                 continue;
             };
             let overlay = entry.service.spec.environments.get(&environment.name);

@@ -469,8 +469,14 @@ fn name_finding(file: &Arc<SourceFile>, span: Span, value: &str, field: &str) ->
     .help(help)
 }
 
-/// A DNS label close to `value`, if one can be made.
+/// A DNS label close to `value`, if one can be made and it differs.
 fn dns_label_suggestion(value: &str) -> Option<String> {
+    dns_label(value, 63).filter(|label| label != value)
+}
+
+/// A DNS label of at most `max` characters made from `value`: lowercase, with `-` for
+/// every run of other characters, starting with a letter. `None` when nothing is left.
+pub fn dns_label(value: &str, max: usize) -> Option<String> {
     let mut label = String::new();
     for c in value.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
@@ -482,9 +488,9 @@ fn dns_label_suggestion(value: &str) -> Option<String> {
     let label = label
         .trim_start_matches(|c: char| !c.is_ascii_lowercase())
         .trim_end_matches('-');
-    let label: String = label.chars().take(63).collect();
+    let label: String = label.chars().take(max).collect();
     let label = label.trim_end_matches('-');
-    (!label.is_empty() && label != value).then(|| label.to_string())
+    (!label.is_empty()).then(|| label.to_string())
 }
 
 fn bound_message(kind: &ValidationErrorKind, field: &str) -> (String, String) {

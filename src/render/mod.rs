@@ -196,89 +196,96 @@ pub fn render_parts<R: Send>(
             }
         }
     }
+    let dependents = &dependents;
+    let declarers = &declarers;
     let each_service = || -> Vec<R> {
         services
             .par_iter()
-            .map(|entry| {
-                let mut part = Part::default();
-                let (tree, findings) = (&mut part.tree, &mut part.findings);
-                let name = entry.service.metadata.name.as_str();
-                for environment in &config.environments {
-                    let Some(deployment) = entry
-                        .deployments
-                        .iter()
-                        .find(|d| d.environment == environment.name)
-                    else {
-                        continue;
-                    };
-                    let unit = Unit::new(
-                        config,
-                        environment,
-                        entry,
-                        &deployment.spec,
-                        dependents.get(name).map(Vec::as_slice).unwrap_or_default(),
-                        platform,
-                        findings,
-                    );
-                    k8s::render(&unit, tree, findings);
-                    observability::alerts(&unit, tree);
-                    terraform::service_module(&unit, tree, findings);
-                    for instance in &unit.instances {
-                        if let Some(id) = &instance.shared_id
-                            && declarers.get(&(environment.name.as_str(), id.as_str()))
-                                == Some(&name)
-                        {
-                            terraform::shared_module(config, environment, instance, tree, findings);
-                        }
-                    }
-                    if let Some(argocd) = &config.argocd {
-                        k8s::argocd_application(&unit, argocd, tree);
-                    }
-                }
-                observability::dashboard(config, entry, tree);
-                part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
-                sink(part)
-            })
+            .map(|entry| sink(service_part(config, platform, entry, dependents, declarers)))
             .collect()
     };
     // The catalog's part is one big part: it is made while the services are.
-    let whole_catalog = || {
-        let mut part = Part::default();
-        for environment in &config.environments {
-            // Every team with a service here gets its namespace, rendered or not.
-            let teams: std::collections::BTreeSet<&str> = catalog
-                .services
-                .values()
-                .filter(|e| {
-                    e.deployments
-                        .iter()
-                        .any(|d| d.environment == environment.name)
-                })
-                .map(|e| e.service.metadata.owner.as_str())
-                .collect();
-            for team in teams {
-                k8s::namespace(environment, team, &mut part.tree);
-                if let Some(argocd) = &config.argocd {
-                    k8s::argocd_namespace_application(
-                        config,
-                        environment,
-                        team,
-                        argocd,
-                        &mut part.tree,
-                    );
-                }
-            }
-        }
-        catalog::render(config, catalog, &mut part.tree);
-        if config.codeowners.enabled {
-            codeowners::render(config, catalog, &mut part.tree);
-        }
-        part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
-        sink(part)
-    };
+    let whole_catalog = || sink(catalog_part(config, catalog, platform));
     let (mut results, catalog_part) = rayon::join(each_service, whole_catalog);
     results.push(catalog_part);
     results
+}
+
+/// One service in every environment it is deployed to, its dashboard, and the shared
+/// resources it declares first.
+fn service_part(
+    config: &Config,
+    platform: &Platform,
+    entry: &ServiceEntry,
+    dependents: &BTreeMap<&str, Vec<&ServiceEntry>>,
+    declarers: &BTreeMap<(&str, &str), &str>,
+) -> Part {
+    let mut part = Part::default();
+    let (tree, findings) = (&mut part.tree, &mut part.findings);
+    let name = entry.service.metadata.name.as_str();
+    for environment in &config.environments {
+        let Some(deployment) = entry.deployment(&environment.name) else {
+            continue;
+        };
+        let unit = Unit::new(
+            config,
+            environment,
+            entry,
+            &deployment.spec,
+            dependents.get(name).map(Vec::as_slice).unwrap_or_default(),
+            platform,
+            findings,
+        );
+        k8s::render(&unit, tree, findings);
+        observability::alerts(&unit, tree);
+        terraform::service_module(&unit, tree, findings);
+        for instance in &unit.instances {
+            if let Some(id) = &instance.shared_id
+                && declarers.get(&(environment.name.as_str(), id.as_str())) == Some(&name)
+            {
+                terraform::shared_module(config, environment, instance, tree, findings);
+            }
+        }
+        if let Some(argocd) = &config.argocd {
+            k8s::argocd_application(&unit, argocd, tree);
+        }
+    }
+    observability::dashboard(config, entry, tree);
+    part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
+    part
+}
+
+/// The files made from the whole catalog: namespaces (and their Argo CD
+/// Applications) of every team with a service in an environment, catalog entities and
+/// CODEOWNERS.
+fn catalog_part(config: &Config, catalog: &Catalog, platform: &Platform) -> Part {
+    let mut part = Part::default();
+    for environment in &config.environments {
+        let teams: std::collections::BTreeSet<&str> = catalog
+            .services
+            .values()
+            .filter(|e| e.deployment(&environment.name).is_some())
+            .map(|e| e.service.metadata.owner.as_str())
+            .collect();
+        for team in teams {
+            k8s::namespace(environment, team, &mut part.tree);
+            if let Some(argocd) = &config.argocd {
+                k8s::argocd_namespace_application(
+                    config,
+                    environment,
+                    team,
+                    argocd,
+                    &mut part.tree,
+                );
+            }
+        }
+    }
+    catalog::render(config, catalog, &mut part.tree);
+    if config.codeowners.enabled {
+        codeowners::render(config, catalog, &mut part.tree);
+    }
+    part.tree = std::mem::take(&mut part.tree).finish(platform, &mut part.findings);
+    part
 }
 
 /// Render everything (or only the services of `only`) into one tree, for the commands
@@ -435,11 +442,7 @@ impl<'a> Unit<'a> {
         let dependents = dependents
             .iter()
             .copied()
-            .filter(|d| {
-                d.deployments
-                    .iter()
-                    .any(|deployment| deployment.environment == env.name)
-            })
+            .filter(|d| d.deployment(&env.name).is_some())
             .collect();
         Self {
             config,
