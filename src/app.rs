@@ -1,5 +1,6 @@
 //! Running a parsed command line: the library side of the binary.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check;
@@ -184,24 +185,19 @@ fn scope_note(outcome: &check::Outcome) -> String {
     let Some(selection) = &outcome.selection else {
         return String::new();
     };
+    // The selection names removed intents too: only those that exist are counted.
+    fn present<V>(names: &BTreeSet<String>, catalog: &BTreeMap<String, V>) -> String {
+        let count = names.iter().filter(|n| catalog.contains_key(*n)).count();
+        format!("{count} of {}", catalog.len())
+    }
     format!(
-        "paved: {} changed since {base}: checking {} of {} services and {} of {} teams that they touch\n",
+        "paved: {} changed since {base}: checking {} services and {} teams that they touch\n",
         match changes.files.len() {
             1 => String::from("1 file"),
             n => format!("{n} files"),
         },
-        selection
-            .services
-            .iter()
-            .filter(|s| outcome.catalog.services.contains_key(*s))
-            .count(),
-        outcome.catalog.services.len(),
-        selection
-            .teams
-            .iter()
-            .filter(|t| outcome.catalog.teams.contains_key(*t))
-            .count(),
-        outcome.catalog.teams.len(),
+        present(&selection.services, &outcome.catalog.services),
+        present(&selection.teams, &outcome.catalog.teams),
     )
 }
 
