@@ -5,6 +5,7 @@
 //! folder, paved.yaml, and the platform's extensions in `platform/`.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use ignore::WalkBuilder;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -43,6 +44,8 @@ pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::E
         .chain(NOT_INTENTS.iter().copied())
         .map(|dir| root.join(dir))
         .collect();
+    // Folders are walked in parallel: a monorepo has thousands of them, each looked
+    // up for its ignore files.
     let walker = WalkBuilder::new(root)
         .hidden(true)
         .parents(false)
@@ -53,38 +56,60 @@ pub fn candidates(root: &Path, output: &str) -> Result<Vec<Candidate>, ignore::E
         .ignore(true)
         .add_custom_ignore_filename(".pavedignore")
         .follow_links(false)
+        .threads(rayon::current_num_threads())
         .filter_entry(move |entry| !excluded.iter().any(|dir| entry.path() == dir))
-        .build();
-    let mut found = Vec::new();
-    for entry in walker {
-        let entry = entry?;
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() || !is_yaml(entry.path()) {
-            continue;
-        }
-        let relative = relative_path(root, entry.path());
-        if relative == crate::config::FILE_NAME {
-            continue;
-        }
-        if file_type.is_symlink() {
-            // A link inside the repository is read through its target's own entry.
-            let inside = entry
-                .path()
-                .canonicalize()
-                .is_ok_and(|target| target.starts_with(&root_real));
-            if !inside {
-                found.push(Candidate::LinkOutside { relative });
+        .build_parallel();
+    let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    walker.run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(entry) => {
+                    if let Some(candidate) = candidate(root, &root_real, &entry) {
+                        found
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(candidate);
+                    }
+                }
+                Err(e) => errors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(e),
             }
-            continue;
-        }
-        if file_type.is_file() {
-            found.push(Candidate::File { relative });
-        }
+            ignore::WalkState::Continue
+        })
+    });
+    // The same error whichever thread met it first.
+    let mut errors = errors.into_inner().unwrap_or_else(PoisonError::into_inner);
+    errors.sort_by_key(ToString::to_string);
+    if let Some(error) = errors.into_iter().next() {
+        return Err(error);
     }
+    let mut found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
     found.sort_by(|a, b| a.relative().cmp(b.relative()));
     Ok(found)
+}
+
+/// The candidate a walked entry is, if any.
+fn candidate(root: &Path, root_real: &Path, entry: &ignore::DirEntry) -> Option<Candidate> {
+    let file_type = entry.file_type()?;
+    if file_type.is_dir() || !is_yaml(entry.path()) {
+        return None;
+    }
+    let relative = relative_path(root, entry.path());
+    if relative == crate::config::FILE_NAME {
+        return None;
+    }
+    if file_type.is_symlink() {
+        // A link inside the repository is read through its target's own entry.
+        let inside = entry
+            .path()
+            .canonicalize()
+            .is_ok_and(|target| target.starts_with(root_real));
+        return (!inside).then_some(Candidate::LinkOutside { relative });
+    }
+    file_type.is_file().then_some(Candidate::File { relative })
 }
 
 /// The same selection over a snapshot's files: hidden folders, the output folder,
@@ -148,7 +173,7 @@ pub fn snapshot_candidates(snapshot: &Snapshot, output: &str) -> Vec<Candidate> 
             continue;
         }
         match entry {
-            Entry::File(_) => found.push(Candidate::File {
+            Entry::File(_) | Entry::Unread => found.push(Candidate::File {
                 relative: path.clone(),
             }),
             Entry::Link(target) => {
