@@ -1,5 +1,6 @@
 //! The checking pipeline: discover, load, validate, resolve.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,6 +40,38 @@ pub struct Outcome {
     pub changes: Option<Changes>,
     pub selection: Option<Selection>,
     pub stats: Stats,
+    /// With [`Scope::keep_unchanged`]: the outcome of every file the change left as
+    /// the base has it.
+    pub unchanged: Option<Known>,
+}
+
+/// What a check looks at beyond the whole repository, and what it may take from
+/// another check.
+#[derive(Default, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Check only what changed since this git revision, and what depends on it.
+    pub since: Option<&'a str>,
+    /// Evaluate the intent policies on these services alone (as `paved diff` does on
+    /// the base revision, for the services a change touches).
+    pub policies_on: Option<&'a BTreeSet<String>>,
+    /// With `since`: keep the outcome of each file the change left alone, for a check
+    /// of the base revision to take instead of reading and checking it again.
+    pub keep_unchanged: bool,
+    /// Outcomes of files already checked with the same bytes, by path.
+    pub known: Option<&'a Known>,
+}
+
+/// The outcomes of files checked once, by path, to be taken by a check of another
+/// revision in which they have the same bytes.
+#[derive(Debug, Default)]
+pub struct Known {
+    files: BTreeMap<String, FileOutcome>,
+}
+
+impl Known {
+    pub fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -55,17 +88,19 @@ pub struct Stats {
 /// it is the only input that is not a file. With `since` (a git revision), only what
 /// changed since and what depends on it is checked, and reported.
 pub fn run(repo: &Repo, today: &str, since: Option<&str>) -> Result<Outcome, Error> {
-    run_policies_on(repo, today, since, None)
+    run_in(
+        repo,
+        today,
+        Scope {
+            since,
+            ..Scope::default()
+        },
+    )
 }
 
-/// [`run`], with the intent policies evaluated on the services of `only` alone (as
-/// `paved diff` does on the base revision, for the services a change touches).
-pub fn run_policies_on(
-    repo: &Repo,
-    today: &str,
-    since: Option<&str>,
-    only: Option<&std::collections::BTreeSet<String>>,
-) -> Result<Outcome, Error> {
+/// [`run`], within `scope`.
+pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> {
+    let since = scope.since;
     let schemas = Schemas::new().map_err(Error::Internal)?;
     let loaded = config::load(repo, &schemas)
         .map_err(|e| Error::io(PathBuf::from(repo.display()).join(config::FILE_NAME), e))?;
@@ -85,6 +120,7 @@ pub fn run_policies_on(
             changes: None,
             selection: None,
             stats: Stats::default(),
+            unchanged: None,
         });
     }
     let (platform, platform_findings) = crate::platform::load(repo, &schemas, config.limits.yaml);
@@ -108,15 +144,29 @@ pub fn run_policies_on(
     let files: Vec<FileOutcome> = stage("read, parse and validate intents", || {
         candidates
             .par_iter()
-            .map(|candidate| check_file(repo, candidate, &config, &schemas))
+            .map(
+                |candidate| match scope.known.and_then(|k| k.files.get(candidate.relative())) {
+                    Some(known) => known.clone(),
+                    None => check_file(repo, candidate, &config, &schemas),
+                },
+            )
             .collect()
     });
+    // Files the change left alone, when a change was found and reaches only some.
+    let keep = scope.keep_unchanged && changes.as_ref().is_some_and(|c| c.global.is_none());
+    let mut unchanged = keep.then(Known::default);
     let mut stats = Stats {
         files: candidates.len(),
         ..Stats::default()
     };
     let mut intents = Vec::new();
-    for file in files {
+    for (candidate, file) in candidates.iter().zip(files) {
+        if let (Some(known), Some(changes)) = (&mut unchanged, &changes) {
+            let path = candidate.relative();
+            if !changes.files.contains(path) {
+                known.files.insert(path.to_string(), file.clone());
+            }
+        }
         findings.extend(file.findings);
         if !file.intents.is_empty() {
             stats.intent_files += 1;
@@ -152,7 +202,10 @@ pub fn run_policies_on(
             &policies,
             &waivers,
             today,
-            selection.as_ref().map(|s| &s.services).or(only),
+            selection
+                .as_ref()
+                .map(|s| &s.services)
+                .or(scope.policies_on),
         )
     }));
     if let Some(selection) = &selection {
@@ -170,9 +223,11 @@ pub fn run_policies_on(
         changes,
         selection,
         stats,
+        unchanged,
     })
 }
 
+#[derive(Debug, Clone)]
 struct FileOutcome {
     findings: Vec<Finding>,
     intents: Vec<intent::Loaded>,

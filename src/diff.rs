@@ -7,10 +7,11 @@ use std::path::Path;
 
 use serde_json::{Value as Json, json};
 
-use crate::check;
+use crate::check::{self, Scope};
 use crate::error::Error;
 use crate::finding::{Finding, Severity};
 use crate::repo::Repo;
+use crate::timings::stage;
 
 /// Output formats of `paved diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,23 +67,39 @@ pub struct Report {
 
 /// Render `base` (a git revision) and the work tree of `root`, and compare them.
 pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
-    let (snapshot, after) = rayon::join(
-        || crate::git::snapshot(root, base).map_err(Error::Usage),
-        || checked(&Repo::work_tree(root), today, Some(base), None),
-    );
-    let mut after = after?;
+    let mut after = checked(
+        &Repo::work_tree(root),
+        today,
+        Scope {
+            since: Some(base),
+            keep_unchanged: true,
+            ..Scope::default()
+        },
+    )?;
+    // The base's files that the change left alone check as the work tree's did: they
+    // are neither read from git nor checked again.
+    let known = after.unchanged.take().unwrap_or_default();
+    let snapshot = stage("read the base from git", || {
+        crate::git::snapshot(root, base, &|path| known.contains(path))
+    })
+    .map_err(Error::Usage)?;
     // Only what the change touches can differ (see `changed`): both sides render just
     // that, and the base's policies look at just that, unless the change reaches every
     // intent.
     let selection = after.selection.take();
     let selection = selection.as_ref();
     let before = checked(
-        &Repo::Snapshot(snapshot?),
+        &Repo::Snapshot(snapshot),
         today,
-        None,
-        selection.map(|s| &s.services),
+        Scope {
+            policies_on: selection.map(|s| &s.services),
+            known: Some(&known),
+            ..Scope::default()
+        },
     )?;
-    let (before, after) = rayon::join(|| side(before, selection), || side(after, selection));
+    let (before, after) = stage("render both sides", || {
+        rayon::join(|| side(before, selection), || side(after, selection))
+    });
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -172,13 +189,8 @@ impl Side {
     }
 }
 
-fn checked(
-    repo: &Repo,
-    today: &str,
-    since: Option<&str>,
-    only: Option<&BTreeSet<String>>,
-) -> Result<check::Outcome, Error> {
-    let outcome = check::run_policies_on(repo, today, since, only)?;
+fn checked(repo: &Repo, today: &str, scope: Scope) -> Result<check::Outcome, Error> {
+    let outcome = check::run_in(repo, today, scope)?;
     if outcome.config_invalid {
         return Err(Error::Usage(format!(
             "paved.yaml of {} has errors; run `paved check` there",

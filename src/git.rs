@@ -147,8 +147,13 @@ impl Revision {
 
 /// The files under `root` as they are at `revision` of the git repository holding
 /// `root`, for the loaders to read: paved.yaml, the platform's folder, ignore files
-/// and YAML files outside the output folder. Other files are not read.
-pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
+/// and YAML files outside the output folder. Other files are not read, nor are the
+/// regular files `unread` names (the caller knows them already).
+pub fn snapshot(
+    root: &Path,
+    revision: &str,
+    unread: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Snapshot, String> {
     let (repository, _, prefix) = open(root)?;
     let tree = tree_of(&repository, revision)?;
     let read = |oid| {
@@ -202,7 +207,12 @@ pub fn snapshot(root: &Path, revision: &str) -> Result<Snapshot, String> {
         }
         match kind {
             gix::object::tree::EntryKind::Blob | gix::object::tree::EntryKind::BlobExecutable => {
-                snapshot.files.insert(path, Entry::File(read(id)?));
+                let entry = if unread(&path) {
+                    Entry::Unread
+                } else {
+                    Entry::File(read(id)?)
+                };
+                snapshot.files.insert(path, entry);
             }
             gix::object::tree::EntryKind::Link => {
                 let target = String::from_utf8_lossy(&read(id)?).into_owned();

@@ -28,6 +28,9 @@ pub enum Repo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     File(Vec<u8>),
+    /// A regular file whose bytes were left unread: whoever made the snapshot knows
+    /// what checking it gives.
+    Unread,
     /// A symbolic link, with its target.
     Link(String),
 }
@@ -66,6 +69,9 @@ impl Repo {
             Repo::WorkTree(root) => std::fs::read(root.join(relative)),
             Repo::Snapshot(snapshot) => match snapshot.files.get(relative) {
                 Some(Entry::File(bytes)) => Ok(bytes.clone()),
+                Some(Entry::Unread) => Err(io::Error::other(format!(
+                    "{relative} was not read from git"
+                ))),
                 _ => Err(io::Error::new(
                     io::ErrorKind::NotFound,
                     relative.to_string(),
@@ -154,7 +160,7 @@ impl Repo {
                         .take_while(|(path, _)| path.starts_with(&prefix))
                         .map(|(path, entry)| Listed {
                             relative: path.clone(),
-                            regular: matches!(entry, Entry::File(_)),
+                            regular: matches!(entry, Entry::File(_) | Entry::Unread),
                         }),
                 );
             }

@@ -2,7 +2,7 @@
 //! per system, a Group per team, a User per team member, and a Location that lists
 //! them all, so the catalog imports one URL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
@@ -48,7 +48,14 @@ fn resource_name(service: &str, name: &str, id: Option<&str>) -> String {
     }
 }
 
-pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
+/// The catalog's entities, but the Components (with their own Resources) of services
+/// outside `only`, when given: the rest is made from the whole catalog.
+pub(super) fn render(
+    config: &Config,
+    catalog: &Catalog,
+    only: Option<&BTreeSet<String>>,
+    tree: &mut Tree,
+) {
     let mut targets = Vec::new();
     let mut shared: BTreeMap<String, Json> = BTreeMap::new();
     let mut systems: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -62,6 +69,7 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
                 .entry(metadata.owner.as_str())
                 .or_default() += 1;
         }
+        let rendered = only.is_none_or(|only| only.contains(name));
         let mut depends_on: Vec<String> = spec
             .dependencies
             .iter()
@@ -70,6 +78,9 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
             .collect();
         let mut documents = Vec::new();
         for (resource, declared) in spec.resources.iter() {
+            if !rendered && declared.id.is_none() {
+                continue;
+            }
             let entity_name = resource_name(name, resource, declared.id.as_deref());
             depends_on.push(format!("resource:default/{entity_name}"));
             let mut entity = json!({
@@ -96,6 +107,11 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
                 }
                 None => documents.push(entity),
             }
+        }
+        let path = format!("components/{name}.yaml");
+        if !rendered {
+            targets.push(path);
+            continue;
         }
         depends_on.sort();
         depends_on.dedup();
@@ -157,7 +173,6 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
             component["spec"]["system"] = json!(system);
         }
         documents.insert(0, component);
-        let path = format!("components/{name}.yaml");
         tree.yaml_documents(format!("catalog/{path}"), &documents);
         targets.push(path);
     }
@@ -184,14 +199,15 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
         targets.push(path);
     }
     let mut users: BTreeMap<&str, (Json, Vec<String>)> = BTreeMap::new();
+    let mut children: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (child, entry) in &catalog.teams {
+        if let Some(parent) = &entry.team.metadata.parent {
+            children.entry(parent).or_default().push(group_ref(child));
+        }
+    }
     for (name, entry) in &catalog.teams {
         let team = &entry.team;
-        let children: Vec<String> = catalog
-            .teams
-            .iter()
-            .filter(|(_, t)| t.team.metadata.parent.as_deref() == Some(name.as_str()))
-            .map(|(child, _)| group_ref(child))
-            .collect();
+        let children = children.remove(name.as_str()).unwrap_or_default();
         let mut profile = json!({});
         if let Some(display) = &team.metadata.display_name {
             profile["displayName"] = json!(display);

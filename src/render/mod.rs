@@ -205,7 +205,7 @@ pub fn render_parts<R: Send>(
             .collect()
     };
     // The catalog's part is one big part: it is made while the services are.
-    let whole_catalog = || sink(catalog_part(config, catalog, platform));
+    let whole_catalog = || sink(catalog_part(config, catalog, platform, only));
     let (mut results, catalog_part) = rayon::join(each_service, whole_catalog);
     results.push(catalog_part);
     results
@@ -258,7 +258,12 @@ fn service_part(
 /// The files made from the whole catalog: namespaces (and their Argo CD
 /// Applications) of every team with a service in an environment, catalog entities and
 /// CODEOWNERS.
-fn catalog_part(config: &Config, catalog: &Catalog, platform: &Platform) -> Part {
+fn catalog_part(
+    config: &Config,
+    catalog: &Catalog,
+    platform: &Platform,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Part {
     let mut part = Part::default();
     for environment in &config.environments {
         let teams: std::collections::BTreeSet<&str> = catalog
@@ -280,7 +285,7 @@ fn catalog_part(config: &Config, catalog: &Catalog, platform: &Platform) -> Part
             }
         }
     }
-    catalog::render(config, catalog, &mut part.tree);
+    catalog::render(config, catalog, only, &mut part.tree);
     if config.codeowners.enabled {
         codeowners::render(config, catalog, &mut part.tree);
     }
