@@ -10,9 +10,10 @@ meta := {
 	"fix": "Set `securityContext.runAsNonRoot: true` on the container (or the pod) in the template or patch that adds it.",
 	"severity": "deny",
 	"target": "kubernetes",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "Job"],
 }
 
-workloads := {"Deployment", "StatefulSet", "DaemonSet", "Job"}
+workloads := {kind | some kind in meta.kinds}
 
 deny contains {"msg": sprintf("container %q of %s %s may run as root", [container.name, input.object.kind, input.object.metadata.name])} if {
 	input.object.kind in workloads

@@ -10,6 +10,7 @@ meta := {
 	"fix": "Set `storage_encrypted = true` and `publicly_accessible = false` in the provisioner that creates the database.",
 	"severity": "deny",
 	"target": "terraform",
+	"kinds": ["aws_db_instance"],
 }
 
 deny contains sprintf("database %s does not encrypt its storage", [input.resource.name]) if {

@@ -10,6 +10,7 @@ meta := {
 	"fix": "Restrict the rule to the VPC's CIDR or to a security group, in the provisioner that renders it.",
 	"severity": "deny",
 	"target": "terraform",
+	"kinds": ["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"],
 }
 
 open_cidrs := {"0.0.0.0/0", "::/0"}

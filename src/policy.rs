@@ -315,11 +315,23 @@ impl Reads {
 #[derive(Clone)]
 struct Group {
     target: Target,
+    /// The kinds of object its policies look at; all when `None`.
+    kinds: Option<BTreeSet<String>>,
     reads: Reads,
     /// `(policy, level, entry)` of its policies' `deny` and `warn` sets.
     entries: Vec<(usize, Level, String)>,
     /// `data.paved.aggregate.<name>.results`, when compiled for the VM.
     aggregate: Option<String>,
+}
+
+impl Group {
+    /// Whether its policies look at an object of `kind` (any input when `None`).
+    fn looks_at(&self, kind: Option<&str>) -> bool {
+        match (&self.kinds, kind) {
+            (Some(kinds), Some(kind)) => kinds.contains(kind),
+            _ => true,
+        }
+    }
 }
 
 /// Groups by target and, for intents, by what they read: policies that read no part of
@@ -331,6 +343,7 @@ fn groups(policies: &[Policy]) -> Vec<Group> {
         u8,
         Option<BTreeSet<String>>,
         Option<Option<BTreeSet<String>>>,
+        Option<BTreeSet<String>>,
     );
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
     for (index, policy) in policies.iter().enumerate() {
@@ -340,9 +353,15 @@ fn groups(policies: &[Policy]) -> Vec<Group> {
         };
         let spec_key = (!reads.reads_environment()).then(|| reads.spec.clone());
         let group = groups
-            .entry((policy.target as u8, reads.environment.clone(), spec_key))
+            .entry((
+                policy.target as u8,
+                reads.environment.clone(),
+                spec_key,
+                policy.kinds.clone(),
+            ))
             .or_insert_with(|| Group {
                 target: policy.target,
+                kinds: policy.kinds.clone(),
                 reads: Reads {
                     environment: reads.environment.clone(),
                     spec: Some(BTreeSet::new()),
@@ -381,6 +400,9 @@ fn spec_fields(policies: &[Policy]) -> Option<BTreeSet<String>> {
 pub struct Policy {
     pub rule: Arc<Rule>,
     pub target: Target,
+    /// For rendered objects: the Kubernetes kinds or Terraform resource types it looks
+    /// at (`meta.kinds`); every object when not given.
+    kinds: Option<BTreeSet<String>>,
     reads: Reads,
     /// `data.<package>.deny` / `.warn` where declared, with the level each reports at.
     entries: Vec<(Level, String)>,
@@ -590,6 +612,35 @@ pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
                 continue;
             }
         };
+        let kinds = match meta.get("kinds") {
+            None | Some(Json::Null) => None,
+            Some(Json::Array(items))
+                if matches!(target, Target::Kubernetes | Target::Terraform)
+                    && !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|k| k.as_str().is_some_and(|k| !k.is_empty())) =>
+            {
+                Some(
+                    items
+                        .iter()
+                        .filter_map(|k| Some(k.as_str()?.to_string()))
+                        .collect(),
+                )
+            }
+            Some(_) => {
+                findings.push(
+                    Finding::new(
+                        Code::PolicyError,
+                        file,
+                        meta_span,
+                        "`meta.kinds` must be a non-empty list of Kubernetes kinds or Terraform resource types, on a policy whose target is `kubernetes` or `terraform`",
+                    )
+                    .help("write `\"kinds\": [\"Deployment\", \"StatefulSet\"]`, or leave it out to see every object"),
+                );
+                continue;
+            }
+        };
         codes.insert(code.clone(), file.path.clone());
         let title = text("title").unwrap_or_else(|| code.clone());
         policies.push(Policy {
@@ -604,6 +655,7 @@ pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
                 file: file.path.clone(),
             }),
             target,
+            kinds,
             reads: Reads::of(&file.text),
             entries,
         });
@@ -785,15 +837,24 @@ impl Policies {
 
     /// Evaluate the policies of `target` on every input, in parallel. Evaluation errors
     /// become findings on the policy.
-    pub fn evaluate(&self, target: Target, inputs: &[Rego]) -> (Vec<Vec<Violation>>, Vec<Finding>) {
+    /// Every policy of `target` on each input; with `kinds`, the kind of object each
+    /// input is, for the policies that look at some kinds only.
+    pub fn evaluate(
+        &self,
+        target: Target,
+        inputs: &[Rego],
+        kinds: Option<&[String]>,
+    ) -> (Vec<Vec<Violation>>, Vec<Finding>) {
         let groups: Vec<&Group> = self.groups.iter().filter(|g| g.target == target).collect();
         let results: Vec<Outcome> = inputs
             .par_iter()
+            .enumerate()
             .map_init(
                 || self.evaluator(),
-                |evaluator, input| {
+                |evaluator, (index, input)| {
+                    let kind = kinds.and_then(|kinds| kinds.get(index)).map(String::as_str);
                     let mut outcome = Outcome::default();
-                    for group in &groups {
+                    for group in groups.iter().filter(|g| g.looks_at(kind)) {
                         let (violations, errors) = self.run(evaluator, group, input);
                         outcome.0.extend(violations);
                         outcome.1.extend(errors);
@@ -1580,7 +1641,7 @@ pub fn check(
         .iter()
         .map(|env| Rego::from(json!({ "kind": "Platform", "environment": environment_json(env), "platform": platform_json(config) })))
         .collect();
-    let (results, errors) = policies.evaluate(Target::Platform, &platform_inputs);
+    let (results, errors) = policies.evaluate(Target::Platform, &platform_inputs, None);
     findings.extend(errors);
     let config_origin = config_file.map(|file| Origin::lazy(file, 0));
     for (env, violations) in config.environments.iter().zip(results) {
@@ -1783,9 +1844,17 @@ pub fn objects(
         if !has(target) {
             continue;
         }
+        let groups: Vec<&Group> = policies
+            .groups
+            .iter()
+            .filter(|g| g.target == target)
+            .collect();
+        // Objects no policy looks at are not converted for them.
+        let wanted = |kind: &str| groups.iter().any(|g| g.looks_at(Some(kind)));
         let mut sources = Vec::new();
         let mut inputs = Vec::new();
-        let mut push = |path: &str, key: &str, value: Rego, kind: &str| {
+        let mut kinds = Vec::new();
+        let mut push = |path: &str, key: &str, value: Rego, kind: &str, object_kind: String| {
             let (service, environment) = owner_of(catalog, path);
             let intent = match service {
                 Some(entry) => intents
@@ -1806,6 +1875,7 @@ pub fn objects(
                 (Rego::from("intent"), intent),
             ]);
             inputs.push(Rego::from(input));
+            kinds.push(object_kind);
             sources.push(ObjectSource {
                 path: path.to_string(),
                 service,
@@ -1815,8 +1885,14 @@ pub fn objects(
         match target {
             Target::Kubernetes => {
                 for (path, documents) in tree.objects() {
-                    for document in documents.iter().filter(|d| d.get("kind").is_some()) {
-                        push(path, "object", parse(document), "kubernetes");
+                    for document in documents.iter() {
+                        let Some(kind) = document.get("kind") else {
+                            continue;
+                        };
+                        let kind = kind.as_str().unwrap_or_default();
+                        if wanted(kind) {
+                            push(path, "object", parse(document), "kubernetes", kind.into());
+                        }
                     }
                 }
             }
@@ -1826,12 +1902,15 @@ pub fn objects(
                         .iter()
                         .filter(|b| matches!(b.kind.as_str(), "resource" | "data"))
                     {
-                        push(path, "resource", parse(&block.to_json()), "terraform");
+                        let kind = block.labels.first().cloned().unwrap_or_default();
+                        if wanted(&kind) {
+                            push(path, "resource", parse(&block.to_json()), "terraform", kind);
+                        }
                     }
                 }
             }
         }
-        let (results, errors) = policies.evaluate(target, &inputs);
+        let (results, errors) = policies.evaluate(target, &inputs, Some(&kinds));
         findings.extend(errors);
         for (source, violations) in sources.iter().zip(results) {
             for violation in &violations {
@@ -2085,7 +2164,7 @@ mod tests {
                 "team": {"spec": {"email": "x@y.z"}}, "dependencies": []}),
         ];
         let inputs: Vec<Rego> = inputs.into_iter().map(Rego::from).collect();
-        let (fast, errors) = policies.evaluate(Target::Intent, &inputs);
+        let (fast, errors) = policies.evaluate(Target::Intent, &inputs, None);
         assert!(errors.is_empty());
         let slow = Policies {
             program: None,
@@ -2095,6 +2174,7 @@ mod tests {
                 .map(|p| Policy {
                     rule: Arc::clone(&p.rule),
                     target: p.target,
+                    kinds: p.kinds.clone(),
                     reads: p.reads.clone(),
                     entries: p.entries.clone(),
                 })
@@ -2111,7 +2191,7 @@ mod tests {
                 .collect(),
             spec_fields: None,
         };
-        let (reference, errors) = slow.evaluate(Target::Intent, &inputs);
+        let (reference, errors) = slow.evaluate(Target::Intent, &inputs, None);
         assert!(errors.is_empty());
         let key = |v: &Vec<Violation>| {
             let mut k: Vec<(usize, String, Option<String>)> = v

@@ -2,6 +2,7 @@
 //! `fail/` must raise the rule (its findings, with line and column, are snapshotted),
 //! `pass/` must not. Rules over rendered objects are exercised through `render`.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::*;
@@ -138,6 +139,51 @@ deny contains {"msg": sprintf("resource %s is a redis cache", [name]), "path": s
         repo.path().to_str().unwrap(),
     ]));
     assert!(explained.contains("Caches use the platform's Valkey"));
+}
+
+/// A policy over rendered objects that names its `kinds` sees those objects only; a
+/// malformed `kinds` is a finding on the policy.
+#[test]
+fn a_policy_sees_only_the_kinds_it_names() {
+    let repo = example_copy();
+    let policy = |kinds: &str| {
+        format!(
+            r#"package acme.every_object
+
+import rego.v1
+
+meta := {{"code": "every-object", "target": "kubernetes", "severity": "warn", "kinds": {kinds}}}
+
+warn contains sprintf("%s %s", [input.object.kind, input.object.metadata.name]) if {{
+	input.object.kind
+}}
+"#
+        )
+    };
+    let path = repo.path().join("platform/policies/every_object.rego");
+    std::fs::write(&path, policy(r#"["Service", "ServiceAccount"]"#)).unwrap();
+    let (_, report) = findings_of(repo.path(), "every-object");
+    let messages: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    let kinds: BTreeSet<&str> = messages
+        .iter()
+        .map(|m| m.split_once("`: ").unwrap().1.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["Service", "ServiceAccount"]),
+        "{messages:#?}"
+    );
+    std::fs::write(&path, policy(r#""Service""#)).unwrap();
+    let (code, report) = findings_of(repo.path(), "policy-error");
+    assert_eq!(code, 1);
+    let found = codes_at(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "platform/policies/every_object.rego");
 }
 
 #[test]
