@@ -57,13 +57,14 @@ for n in "${sizes[@]}"; do
   measure --label "floor: cat every intent file" -- \
     sh -c "find '$repo/services' '$repo/teams' -name '*.yaml' -print0 | xargs -0 cat > /dev/null"
   measure --label "paved check" -- "$paved" check --repo "$repo"
-  # Each run from an empty output folder (emptied before the run, untimed).
-  measure --no-warm --prepare "rm -rf '$repo/generated' '$repo/.git/paved'" \
+  # Each run from an empty output folder (emptied before the run, untimed), with the
+  # previous runs' writes flushed: a run must not pay for writing back another's files.
+  measure --no-warm --prepare "rm -rf '$repo/generated' '$repo/.git/paved' && sync" \
     --label "paved render (from scratch)" -- "$paved" render --repo "$repo"
   generated=$(find "$repo/generated" -type f | wc -l)
   size=$(du -sh --apparent-size "$repo/generated" | cut -f1)
   echo "  ($generated generated files, $size)"
-  measure --prepare "rm -rf '$out/copy'" \
+  measure --prepare "rm -rf '$out/copy' && sync" \
     --label "floor: cp -r of the generated tree" -- cp -r "$repo/generated" "$out/copy"
   rm -rf "$out/copy"
   measure --label "paved render (nothing changed)" -- "$paved" render --repo "$repo"
