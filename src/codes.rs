@@ -222,7 +222,7 @@ codes! {
         fix: "Change the intent as the rule's help says, or take a waiver with a reason and an expiry date.";
     PolicyError = "policy-error", Error, "policy",
         summary: "A policy does not parse or fails while evaluating.",
-        explanation: "Policies are Rego v1 (`import rego.v1`, `deny contains x if { ... }`). Each policy package declares `meta` with at least `code`. The finding points at the policy's line.",
+        explanation: "Policies are Rego v1 (`import rego.v1`, `deny contains x if { ... }`). Each policy package declares `meta` with at least `code`; `meta.kinds`, when given, is a non-empty list of Kubernetes kinds or Terraform resource types, on a policy whose target is `kubernetes` or `terraform`. The finding points at the policy's line.",
         fix: "Fix the policy at the line shown; `paved policy test` runs its unit tests.";
     WaiverExpired = "waiver-expired", Error, "policy",
         summary: "A waiver's expiry date has passed.",
