@@ -381,14 +381,24 @@ impl Selection {
     /// Note the waivers that cover only selected services (or services that no longer
     /// exist): whether they silence anything is known from the selection alone.
     pub fn judge_waivers(&mut self, waivers: &[WaiverEntry], catalog: &Catalog) {
+        // Services by owner team, looked up per waiver team instead of scanning every
+        // service for every waiver: services may each carry waivers of their own.
+        let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, entry) in &catalog.services {
+            owned
+                .entry(entry.service.metadata.owner.as_str())
+                .or_default()
+                .push(name.as_str());
+        }
         for waiver in waivers {
             let services = waiver
                 .services
                 .iter()
                 .all(|s| self.services.contains(s) || !self.known.contains(s));
-            let teams = catalog.services.iter().all(|(name, entry)| {
-                !waiver.teams.contains(&entry.service.metadata.owner)
-                    || self.services.contains(name)
+            let teams = waiver.teams.iter().all(|team| {
+                owned
+                    .get(team.as_str())
+                    .is_none_or(|names| names.iter().all(|n| self.services.contains(*n)))
             });
             if services && teams {
                 let location = &waiver.location;

@@ -30,7 +30,7 @@ pub struct Outcome {
     pub policies: Policies,
     pub catalog: Catalog,
     /// Policy waivers, from intents and the platform's waivers file.
-    pub waivers: Vec<policy::WaiverEntry>,
+    pub waivers: policy::Waivers,
     /// Sorted by file and position.
     pub findings: Vec<Finding>,
     /// paved.yaml itself has errors: nothing else was checked.
@@ -114,7 +114,7 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
             platform: crate::platform::empty(),
             policies: Policies::default(),
             catalog: Catalog::default(),
-            waivers: Vec::new(),
+            waivers: policy::Waivers::default(),
             findings,
             config_invalid: true,
             changes: None,

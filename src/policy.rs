@@ -1267,6 +1267,72 @@ pub struct WaiverEntry {
     pub location: Location,
 }
 
+/// Every waiver of a run, with an index from the services and teams they name, so
+/// that finding the waiver of a finding does not scan them all: each service may
+/// carry waivers of its own.
+#[derive(Debug, Default)]
+pub struct Waivers {
+    entries: Vec<WaiverEntry>,
+    /// `(rule, service)` and `(rule, team)` to the waivers naming them, in order.
+    by_service: BTreeMap<(String, String), Vec<usize>>,
+    by_team: BTreeMap<(String, String), Vec<usize>>,
+}
+
+impl Waivers {
+    fn new(entries: Vec<WaiverEntry>) -> Self {
+        let mut by_service: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut by_team: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        for (index, waiver) in entries.iter().enumerate() {
+            for service in &waiver.services {
+                let key = (waiver.rule.clone(), service.clone());
+                by_service.entry(key).or_default().push(index);
+            }
+            for team in &waiver.teams {
+                let key = (waiver.rule.clone(), team.clone());
+                by_team.entry(key).or_default().push(index);
+            }
+        }
+        Waivers {
+            entries,
+            by_service,
+            by_team,
+        }
+    }
+
+    /// The first waiver still valid on `today` that covers `rule` for `service` of
+    /// `team` in `environment`, with its index.
+    fn covering(
+        &self,
+        rule: &str,
+        service: &str,
+        team: &str,
+        environment: Option<&str>,
+        today: &str,
+    ) -> Option<(usize, &WaiverEntry)> {
+        let key = |name: &str| (rule.to_string(), name.to_string());
+        let service_key = key(service);
+        let team_key = key(team);
+        let named = self.by_service.get(&service_key).into_iter().flatten();
+        named
+            .chain(self.by_team.get(&team_key).into_iter().flatten())
+            .copied()
+            .filter(|&index| {
+                let waiver = &self.entries[index];
+                waiver.expires.as_str() >= today && waiver.covers(rule, service, team, environment)
+            })
+            .min()
+            .map(|index| (index, &self.entries[index]))
+    }
+}
+
+impl std::ops::Deref for Waivers {
+    type Target = [WaiverEntry];
+
+    fn deref(&self) -> &[WaiverEntry] {
+        &self.entries
+    }
+}
+
 impl WaiverEntry {
     fn covers(&self, rule: &str, service: &str, team: &str, environment: Option<&str>) -> bool {
         self.rule == rule
@@ -1278,6 +1344,15 @@ impl WaiverEntry {
 
 /// Every waiver of the repository, with problems in the waivers file as findings.
 pub fn waivers(
+    repo: &Repo,
+    catalog: &Catalog,
+    schemas: &Schemas,
+    findings: &mut Vec<Finding>,
+) -> Waivers {
+    Waivers::new(waiver_entries(repo, catalog, schemas, findings))
+}
+
+fn waiver_entries(
     repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
@@ -1353,7 +1428,7 @@ pub fn waivers(
 pub struct Reporter<'a> {
     pub config: &'a Config,
     pub policies: &'a Policies,
-    pub waivers: &'a [WaiverEntry],
+    pub waivers: &'a Waivers,
     /// Today, `YYYY-MM-DD`: waivers expiring before it no longer apply.
     pub today: &'a str,
     /// Which waivers silenced something.
@@ -1364,7 +1439,7 @@ impl<'a> Reporter<'a> {
     pub fn new(
         config: &'a Config,
         policies: &'a Policies,
-        waivers: &'a [WaiverEntry],
+        waivers: &'a Waivers,
         today: &'a str,
     ) -> Self {
         Reporter {
@@ -1398,9 +1473,9 @@ impl<'a> Reporter<'a> {
         .label(rule.title.clone());
         finding.rule = Some(Arc::clone(rule));
         if let Some((name, team)) = service
-            && let Some((index, waiver)) = self.waivers.iter().enumerate().find(|(_, w)| {
-                w.expires.as_str() >= self.today && w.covers(&rule.code, name, team, environment)
-            })
+            && let Some((index, waiver)) =
+                self.waivers
+                    .covering(&rule.code, name, team, environment, self.today)
         {
             self.used.insert(index);
             finding.severity = Severity::Note;
@@ -1531,7 +1606,7 @@ pub fn check(
     config_file: Option<&Arc<SourceFile>>,
     catalog: &Catalog,
     policies: &Policies,
-    waivers: &[WaiverEntry],
+    waivers: &Waivers,
     today: &str,
     only: Option<&BTreeSet<String>>,
 ) -> Vec<Finding> {
@@ -1824,7 +1899,7 @@ pub fn objects(
     config: &Config,
     catalog: &Catalog,
     policies: &Policies,
-    waivers: &[WaiverEntry],
+    waivers: &Waivers,
     tree: &crate::render::Tree,
     today: &str,
 ) -> (Vec<Finding>, BTreeSet<usize>) {
@@ -1957,7 +2032,7 @@ pub fn objects(
 pub fn unused_object_waivers(
     config: &Config,
     policies: &Policies,
-    waivers: &[WaiverEntry],
+    waivers: &Waivers,
     today: &str,
     used: BTreeSet<usize>,
 ) -> Vec<Finding> {
@@ -2135,6 +2210,46 @@ mod tests {
         );
         let unlocated = error_finding(&files, &b, "some builtin failed", "policy `b` failed");
         assert_eq!(unlocated.location.file.path, "platform/policies/b.rego");
+    }
+
+    #[test]
+    fn a_finding_takes_the_first_valid_waiver_covering_it() {
+        let file = Arc::new(SourceFile::new("platform/waivers.yaml", ""));
+        let waiver =
+            |rule: &str, services: &[&str], teams: &[&str], expires: &str, envs: &[&str]| {
+                let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+                WaiverEntry {
+                    rule: rule.into(),
+                    reason: String::from("because"),
+                    expires: expires.into(),
+                    environments: strings(envs),
+                    services: strings(services),
+                    teams: strings(teams),
+                    location: Location::new(&file, file.start()),
+                }
+            };
+        let waivers = Waivers::new(vec![
+            waiver("image-pinned", &["cart"], &[], "2026-01-01", &[]),
+            waiver("image-pinned", &[], &["shop"], "2027-01-01", &["prod"]),
+            waiver("image-pinned", &["cart"], &[], "2027-01-01", &[]),
+            waiver("tier1-slo", &["cart"], &[], "2027-01-01", &[]),
+        ]);
+        let today = "2026-06-01";
+        let first = |rule, service, team, env| {
+            waivers
+                .covering(rule, service, team, env, today)
+                .map(|(index, _)| index)
+        };
+        // The first one expired; the team's covers prod only.
+        assert_eq!(first("image-pinned", "cart", "shop", Some("prod")), Some(1));
+        assert_eq!(first("image-pinned", "cart", "shop", Some("dev")), Some(2));
+        assert_eq!(first("image-pinned", "basket", "shop", Some("dev")), None);
+        assert_eq!(
+            first("image-pinned", "basket", "shop", Some("prod")),
+            Some(1)
+        );
+        assert_eq!(first("tier1-slo", "cart", "other", None), Some(3));
+        assert_eq!(first("prod-min-replicas", "cart", "shop", None), None);
     }
 
     #[test]
