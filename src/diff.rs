@@ -351,7 +351,8 @@ fn objects(text: &str) -> Vec<Json> {
         return Vec::new();
     }
     let file = crate::source::SourceFile::new("generated.yaml", text.to_string());
-    crate::yaml::load(&file, crate::yaml::Limits::default())
+    // Generated files are bounded by the output limits, not by those on input.
+    crate::yaml::load(&file, crate::yaml::Limits::LARGEST)
         .documents
         .iter()
         .map(|d| d.to_json())

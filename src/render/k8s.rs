@@ -61,7 +61,9 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
             }
         };
         let rendered = crate::source::SourceFile::new(format!("{}: {output}", file.path), text);
-        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::default());
+        // Rendered output is bounded by `limits.maxOutputFileBytes`, not by the limits
+        // on input.
+        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::LARGEST);
         if let Some(problem) = loaded.problems.first() {
             findings.push(Finding::new(
                 Code::TemplateError,

@@ -6,6 +6,7 @@ mod cli;
 mod diff;
 mod graph;
 mod hostile;
+mod limits;
 mod memo;
 mod platform;
 mod policies;
