@@ -183,7 +183,9 @@ impl Side {
                     Some(generated) => service_of(generated, &self.services),
                     None => self.intent_files.get(path).cloned(),
                 };
-                (format!("{} {path}: {}", f.code_name(), f.message), service)
+                // Masked like every report: a message may quote a value.
+                let message = crate::mask::mask(&f.message);
+                (format!("{} {path}: {message}", f.code_name()), service)
             })
             .collect()
     }

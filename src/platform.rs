@@ -582,12 +582,14 @@ impl Platform {
         Ok(String::from_utf8(out.bytes).unwrap_or_default())
     }
 
-    /// A template error as a finding.
+    /// A template error as a finding. A render error's text can quote the values the
+    /// template was given (a missing include's name, the operands of a failed
+    /// operation); they are replaced, since any of them may be a secret.
     fn failure(
         &self,
         error: &minijinja::Error,
         location: Location,
-        _context: &Json,
+        context: &Json,
         what: &str,
     ) -> Box<Finding> {
         if error.kind() == minijinja::ErrorKind::WriteFailure {
@@ -603,7 +605,10 @@ impl Platform {
                 .label("this template's output"),
             );
         }
-        let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        let detail = error
+            .detail()
+            .map(|d| format!(": {}", redact(d, context)))
+            .unwrap_or_default();
         Box::new(Finding::at(
             Code::TemplateError,
             location,
@@ -630,6 +635,33 @@ impl std::io::Write for Bounded {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The shortest value [`redact`] replaces: shorter ones are names and numbers such as
+/// `dev` or `443`, which make messages clearer and are not credentials.
+const REDACT_FROM: usize = 6;
+
+/// `text` with every string and number of `context` (of [`REDACT_FROM`] characters or
+/// more) replaced by `***`, longest first.
+pub(crate) fn redact(text: &str, context: &Json) -> String {
+    fn values(json: &Json, out: &mut Vec<String>) {
+        match json {
+            Json::String(s) => out.push(s.clone()),
+            Json::Number(n) => out.push(n.to_string()),
+            Json::Array(items) => items.iter().for_each(|v| values(v, out)),
+            Json::Object(map) => map.values().for_each(|v| values(v, out)),
+            Json::Null | Json::Bool(_) => {}
+        }
+    }
+    let mut found = Vec::new();
+    values(context, &mut found);
+    found.retain(|v| v.chars().count() >= REDACT_FROM && text.contains(v.as_str()));
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    let mut text = text.to_string();
+    for value in found {
+        text = text.replace(&value, "***");
+    }
+    text
 }
 
 /// An empty platform with a working template engine, for repositories without one.
@@ -704,6 +736,30 @@ mod tests {
             &mut findings
         ));
         platform
+    }
+
+    /// Error texts of the engine can quote values (the operands of a failed
+    /// operation): none reaches a finding.
+    #[test]
+    fn render_errors_never_quote_the_values() {
+        let context = json!({"resource": {"params": {"pin": 98765432}}});
+        let platform = platform_with("t.tf.j2", "a = {{ resource.params.pin // 0 }}\n");
+        let error = platform.render("t.tf.j2", &context, "a test").unwrap_err();
+        assert_eq!(error.code, Code::TemplateError);
+        assert!(!error.message.contains("98765432"), "{}", error.message);
+        assert!(error.message.contains("***"), "{}", error.message);
+        let origin_file = Arc::new(SourceFile::new("p.yaml", ""));
+        let origin = Location::new(&origin_file, origin_file.start());
+        let error = platform
+            .render_str(
+                "{{ resource.params.pin % 0 }}",
+                &context,
+                &origin,
+                "a value",
+            )
+            .unwrap_err();
+        assert!(!error.message.contains("98765432"), "{}", error.message);
+        assert!(error.message.contains("***"), "{}", error.message);
     }
 
     #[test]

@@ -71,7 +71,8 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
                 file.start(),
                 format!(
                     "the YAML rendered for {what} is not valid at its line {}: {}",
-                    problem.span.line, problem.message
+                    problem.span.line,
+                    crate::platform::redact(&problem.message, &context)
                 ),
             ));
             continue;

@@ -14,6 +14,7 @@ mod render;
 mod repos;
 mod sarif;
 mod scaffold;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
