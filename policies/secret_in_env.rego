@@ -6,7 +6,7 @@ import rego.v1
 meta := {
 	"code": "secret-in-env",
 	"title": "Environment variables do not hold secrets",
-	"description": "A value written in an intent ends up in Git, in generated manifests and in CI logs. Variables named like credentials must come from `spec.secrets` or a resource's outputs; values shaped like well-known credentials are refused wherever they appear.",
+	"description": "A value written in an intent ends up in Git, in generated manifests and in CI logs. Variables named like credentials must come from `spec.secrets` or a resource's outputs; values shaped like well-known credentials are refused wherever they appear, secret references included: a reference names a secret, it never holds one.",
 	"fix": "Move the value to the secret store and reference it under `spec.secrets`, or use a resource output placeholder.",
 	"severity": "deny",
 }
@@ -61,3 +61,10 @@ deny contains {"msg": sprintf("environment variable %s holds what looks like a c
 
 # The value reads a resource output: `${resources.` that is not the escaped `$${`.
 from_resource(value) if contains(replace(value, "$${", ""), "${resources.")
+
+deny contains {"msg": sprintf("secret %s has what looks like a credential as its `%s`; a reference names a secret in the store, it never holds one", [name, field]), "path": sprintf("spec.secrets.%s.%s", [name, field])} if {
+	some name, secret in input.intent.spec.secrets
+	some field in ["ref", "key"]
+	is_string(secret[field])
+	credential_value(secret[field])
+}

@@ -32,3 +32,16 @@ test_metadata_placeholder_is_not_a_secret_source if {
 test_composed_connection_string_passes if {
 	count(secret_in_env.deny) == 0 with input as env({"DATABASE_PASSWORD": "${resources.db.password}"})
 }
+
+secrets(refs) := {"intent": {"spec": {"secrets": refs}}}
+
+test_secret_reference_holding_a_credential_is_denied if {
+	count(secret_in_env.deny) == 2 with input as secrets({
+		"STRIPE_KEY": {"ref": "sk_live_0123456789abcdef"},
+		"GITHUB_TOKEN": {"ref": "ci/github", "key": "ghp_0123456789abcdefghij"},
+	})
+}
+
+test_secret_references_pass if {
+	count(secret_in_env.deny) == 0 with input as secrets({"STRIPE_KEY": {"ref": "payments/stripe", "key": "api_key"}})
+}

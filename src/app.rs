@@ -568,7 +568,10 @@ fn policy_test(root: &Path, builtin: bool) -> Outcome {
 }
 
 fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error> {
-    let (policies, _) = crate::policy::load(&Repo::work_tree(root));
+    let (policies, _) = crate::policy::load(
+        &Repo::work_tree(root),
+        crate::config::Limits::default().max_file_bytes,
+    );
     if list {
         let width = codes::ALL
             .iter()

@@ -123,7 +123,7 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
             unchanged: None,
         });
     }
-    let (platform, platform_findings) = crate::platform::load(repo, &schemas, config.limits.yaml);
+    let (platform, platform_findings) = crate::platform::load(repo, &schemas, &config.limits);
     findings.extend(platform_findings);
     let candidates = stage("find intent files", || repo.candidates(&config.output))
         .map_err(|e| Error::Usage(format!("{}: {e}", repo.display())))?;
@@ -188,9 +188,11 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
     let mut selection = changes
         .as_ref()
         .and_then(|changes| changes.select(&config, &catalog, &declared));
-    let (policies, policy_findings) = stage("compile policies", || policy::load(repo));
+    let (policies, policy_findings) = stage("compile policies", || {
+        policy::load(repo, config.limits.max_file_bytes)
+    });
     findings.extend(policy_findings);
-    let waivers = policy::waivers(repo, &catalog, &schemas, &mut findings);
+    let waivers = policy::waivers(repo, &catalog, &schemas, &config.limits, &mut findings);
     if let Some(selection) = &mut selection {
         selection.judge_waivers(&waivers, &catalog);
     }
@@ -286,7 +288,9 @@ fn read(repo: &Repo, candidate: &Candidate, config: &Config) -> Read {
     let bytes = match repo.read_bounded(relative, limit, HEAD_BYTES) {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(head)) => {
-            let message = format!("file is larger than the {limit}-byte limit; it was not read");
+            let message = format!(
+                "file is larger than the {limit}-byte limit (`limits.maxFileBytes`); it was not read"
+            );
             // A big file of another tool's YAML is worth a warning, not a failure.
             let holds_intents = head
                 .windows(API_GROUP.len())

@@ -73,8 +73,8 @@ codes! {
         explanation: "paved found the file while walking the repository but the operating system refused to read it (permissions, a dangling link, a file removed during the run).",
         fix: "Make the file readable, or list it in `.pavedignore` if paved should not look at it.";
     FileTooLarge = "file-too-large", Error, "files",
-        summary: "A YAML file is over the size limit.",
-        explanation: "Intent files are short. paved refuses YAML files over `limits.maxFileBytes` (1 MiB by default) without parsing them, so that a stray or hostile file cannot slow every pull request down.",
+        summary: "A file is over the size limit.",
+        explanation: "Intent files are short. paved refuses files over `limits.maxFileBytes` (1 MiB by default) without reading them, so that a stray or hostile file cannot slow every pull request down: YAML files it looks at for intents (an error if the file mentions `paved.dev/`, a warning otherwise), the files of `platform/`, and paved.yaml itself (always within the default).",
         fix: "Split the file, list it in `.pavedignore` if it is not an intent, or raise `limits.maxFileBytes` in paved.yaml.";
     FileBinary = "file-binary", Error, "files",
         summary: "A file with a YAML extension holds binary data.",
@@ -103,15 +103,19 @@ codes! {
     YamlAliasLimit = "yaml-alias-limit", Error, "yaml",
         summary: "YAML aliases expand to too many nodes.",
         explanation: "Anchors and aliases let a few lines expand into an exponential number of nodes (the billion-laughs attack). paved stops expanding past `limits.maxAliasNodes` nodes per file (10,000 by default).",
-        fix: "Write the repeated content out, or use fewer nested aliases.";
+        fix: "Write the repeated content out, use fewer nested aliases, or raise `limits.maxAliasNodes` in paved.yaml.";
     YamlTooDeep = "yaml-too-deep", Error, "yaml",
         summary: "The YAML nests deeper than the limit.",
         explanation: "No intent needs more than a few levels of nesting; paved stops at `limits.maxDepth` (64 by default) to stay safe on hostile input.",
-        fix: "Flatten the structure.";
+        fix: "Flatten the structure, or raise `limits.maxDepth` in paved.yaml.";
     YamlTooManyDocuments = "yaml-too-many-documents", Error, "yaml",
         summary: "The file holds more YAML documents than the limit.",
         explanation: "A file may hold several documents separated by `---`, up to `limits.maxDocuments` (1,000 by default).",
-        fix: "Split the file.";
+        fix: "Split the file, or raise `limits.maxDocuments` in paved.yaml.";
+    YamlStringTooLong = "yaml-string-too-long", Error, "yaml",
+        summary: "A YAML string is longer than the limit.",
+        explanation: "No intent field needs a long text; paved stops reading a file at a key or value longer than `limits.maxStringBytes` (65,536 bytes by default), so that a pasted blob cannot slow down every check, template and policy that reads it. The value is not shown: it may be a secret.",
+        fix: "Shorten the value (a long text belongs in a file the intent links to), or raise `limits.maxStringBytes` in paved.yaml.";
     UnknownKind = "unknown-kind", Error, "intents",
         summary: "A paved.dev document has a kind paved does not know.",
         explanation: "Documents with `apiVersion: paved.dev/v1` must be of kind `Service` or `Team`.",
@@ -260,6 +264,14 @@ codes! {
         summary: "A symbolic link sits inside the output folder.",
         explanation: "paved never writes or deletes through a symbolic link: a link could point anywhere on the machine that runs paved.",
         fix: "Replace the link with a real folder or file, or delete it.";
+    OutputFileTooLarge = "output-file-too-large", Error, "output",
+        summary: "A generated file is over the size limit.",
+        explanation: "One generated file may hold at most `limits.maxOutputFileBytes` bytes (16 MiB by default). A platform template stops rendering as soon as its output passes the limit, so that a runaway loop cannot fill the disk or the memory of the machine that runs paved. Nothing is written.",
+        fix: "Fix the template or input that makes the file so big, or raise `limits.maxOutputFileBytes` in paved.yaml.";
+    OutputTooLarge = "output-too-large", Error, "output",
+        summary: "One render generates more than the size limit.",
+        explanation: "All the files of one render together may hold at most `limits.maxOutputBytes` bytes (4 GiB by default), so that input or templates that multiply files cannot fill the disk. Nothing is written.",
+        fix: "Look for what multiplies the output (a template, an unusual number of environments or resources), or raise `limits.maxOutputBytes` in paved.yaml.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

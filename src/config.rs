@@ -216,6 +216,10 @@ pub struct Cloud {
 pub struct Limits {
     pub max_file_bytes: u64,
     pub yaml: yaml::Limits,
+    /// Largest generated file.
+    pub max_output_file_bytes: u64,
+    /// Most bytes one render generates, all files together.
+    pub max_output_bytes: u64,
 }
 
 impl Default for Limits {
@@ -223,6 +227,8 @@ impl Default for Limits {
         Self {
             max_file_bytes: 1024 * 1024,
             yaml: yaml::Limits::default(),
+            max_output_file_bytes: 16 * 1024 * 1024,
+            max_output_bytes: 4 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -384,12 +390,33 @@ struct RawLimits {
     max_depth: Option<usize>,
     max_alias_nodes: Option<usize>,
     max_documents: Option<usize>,
+    max_string_bytes: Option<usize>,
+    max_output_file_bytes: Option<u64>,
+    max_output_bytes: Option<u64>,
 }
 
 /// Read `paved.yaml` at the repository root. A missing file gives the defaults.
 pub fn load(repo: &crate::repo::Repo, schemas: &Schemas) -> std::io::Result<Loaded> {
-    let bytes = match repo.read(FILE_NAME) {
-        Ok(bytes) => bytes,
+    // paved.yaml sets the limits, so it is read within the default ones.
+    let limit = Limits::default().max_file_bytes;
+    let bytes = match repo.read_bounded(FILE_NAME, limit, 0) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let file = Arc::new(SourceFile::new(FILE_NAME, ""));
+            return Ok(Loaded {
+                config: Config::default(),
+                findings: vec![Finding::new(
+                    Code::FileTooLarge,
+                    &file,
+                    file.start(),
+                    format!(
+                        "paved.yaml is larger than the {limit}-byte limit (the default of `limits.maxFileBytes`, which paved.yaml itself cannot raise); it was not read"
+                    ),
+                )
+                .help("paved.yaml holds settings only: shorten it")],
+                file: Some(file),
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Loaded {
                 config: Config::default(),
@@ -544,7 +571,14 @@ fn resolve(raw: Raw, root: &yaml::Node) -> Config {
                 max_depth: l.max_depth.unwrap_or(yaml_defaults.max_depth),
                 max_alias_nodes: l.max_alias_nodes.unwrap_or(yaml_defaults.max_alias_nodes),
                 max_documents: l.max_documents.unwrap_or(yaml_defaults.max_documents),
+                max_string_bytes: l.max_string_bytes.unwrap_or(yaml_defaults.max_string_bytes),
             },
+            max_output_file_bytes: l
+                .max_output_file_bytes
+                .unwrap_or(defaults.limits.max_output_file_bytes),
+            max_output_bytes: l
+                .max_output_bytes
+                .unwrap_or(defaults.limits.max_output_bytes),
         },
     };
     Config {
@@ -731,6 +765,32 @@ mod tests {
             d("/properties/limits/properties/maxDocuments/default"),
             limits.yaml.max_documents
         );
+        assert_eq!(
+            d("/properties/limits/properties/maxStringBytes/default"),
+            limits.yaml.max_string_bytes
+        );
+        assert_eq!(
+            d("/properties/limits/properties/maxOutputFileBytes/default"),
+            limits.max_output_file_bytes
+        );
+        assert_eq!(
+            d("/properties/limits/properties/maxOutputBytes/default"),
+            limits.max_output_bytes
+        );
+        // The largest YAML limits are the schema's maxima.
+        let largest = yaml::Limits::LARGEST;
+        for (key, value) in [
+            ("maxDepth", largest.max_depth),
+            ("maxAliasNodes", largest.max_alias_nodes),
+            ("maxDocuments", largest.max_documents),
+            ("maxStringBytes", largest.max_string_bytes),
+        ] {
+            assert_eq!(
+                d(&format!("/properties/limits/properties/{key}/maximum")),
+                value,
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -183,7 +183,9 @@ impl Side {
                     Some(generated) => service_of(generated, &self.services),
                     None => self.intent_files.get(path).cloned(),
                 };
-                (format!("{} {path}: {}", f.code_name(), f.message), service)
+                // Masked like every report: a message may quote a value.
+                let message = crate::mask::mask(&f.message);
+                (format!("{} {path}: {message}", f.code_name()), service)
             })
             .collect()
     }
@@ -351,7 +353,8 @@ fn objects(text: &str) -> Vec<Json> {
         return Vec::new();
     }
     let file = crate::source::SourceFile::new("generated.yaml", text.to_string());
-    crate::yaml::load(&file, crate::yaml::Limits::default())
+    // Generated files are bounded by the output limits, not by those on input.
+    crate::yaml::load(&file, crate::yaml::Limits::LARGEST)
         .documents
         .iter()
         .map(|d| d.to_json())

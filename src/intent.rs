@@ -61,13 +61,8 @@ impl Origin {
         self.tree.get_or_init(|| {
             // The file loaded within the configured limits before, so the largest
             // limits give the same tree.
-            let limits = yaml::Limits {
-                max_depth: 256,
-                max_alias_nodes: 1_000_000,
-                max_documents: 100_000,
-            };
             let start = self.file.start();
-            yaml::load(&self.file, limits)
+            yaml::load(&self.file, yaml::Limits::LARGEST)
                 .documents
                 .into_iter()
                 .nth(self.document)
@@ -405,6 +400,7 @@ pub fn yaml_finding(file: &Arc<SourceFile>, problem: &yaml::Problem) -> Finding 
         P::AliasLimit => Code::YamlAliasLimit,
         P::TooDeep => Code::YamlTooDeep,
         P::TooManyDocuments => Code::YamlTooManyDocuments,
+        P::StringTooLong => Code::YamlStringTooLong,
     };
     let mut span = problem.span;
     let mut message = problem.message.clone();
@@ -421,6 +417,18 @@ pub fn yaml_finding(file: &Arc<SourceFile>, problem: &yaml::Problem) -> Finding 
         }
         message = format!("invalid YAML: {message}");
     }
+    // A string over the limit is shown only up to where it starts: it may be a secret,
+    // and it would flood the log.
+    let truncated;
+    let file = if problem.kind == P::StringTooLong {
+        truncated = Arc::new(SourceFile::new(
+            file.path.clone(),
+            file.text[..span.start].to_string(),
+        ));
+        &truncated
+    } else {
+        file
+    };
     let mut finding = Finding::new(code, file, span, message);
     if let P::DuplicateKey { first } = problem.kind {
         finding = finding

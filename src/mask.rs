@@ -17,6 +17,7 @@ const MASK: u8 = b'*';
 const SECRET_WORDS: &[&str] = &[
     "password",
     "passwd",
+    "pass",
     "pwd",
     "secret",
     "token",
@@ -143,7 +144,7 @@ pub fn mask(text: &str) -> Cow<'_, str> {
         {
             secret_scalar = Some(indent);
         }
-        for (from, to) in credentials(content) {
+        for (from, to) in credentials(content).into_iter().chain(flow_values(content)) {
             ranges.push((start + from, start + to));
         }
     }
@@ -242,6 +243,88 @@ fn key_value(line: &str) -> Option<(&str, (usize, usize))> {
     }
     let from = indent + value_start;
     Some((key, (from, from + value.len())))
+}
+
+/// Byte ranges of the values of secrets' keys inside one-line flow mappings:
+/// `params: {password: x, user: y}`, `{"token": "x"}`, `{ api_key = "x" }`, and the
+/// `value` of a `{name: DB_PASSWORD, value: x}` entry.
+fn flow_values(line: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    if !line.contains('{') {
+        return found;
+    }
+    // Each bracket's partner, so that a scan steps over nested flows whole and every
+    // character is looked at a bounded number of times, however the brackets nest.
+    let bytes = line.as_bytes();
+    let mut partner = vec![usize::MAX; bytes.len()];
+    let mut open = Vec::new();
+    for (i, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'{' | b'[' => open.push(i),
+            b'}' | b']' => {
+                if let Some(start) = open.pop() {
+                    partner[start] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    for (brace, _) in line.match_indices('{') {
+        let mut at = brace + 1;
+        let mut named_secret = false;
+        while at < line.len() {
+            let rest = &line[at..];
+            let Some(separator) = rest.find([':', '=', '}', '{']) else {
+                break;
+            };
+            if matches!(rest.as_bytes()[separator], b'}' | b'{') {
+                break;
+            }
+            let key = rest[..separator].trim().trim_matches(['"', '\'']);
+            let after = at + separator + 1;
+            let from = after + (line[after..].len() - line[after..].trim_start().len());
+            let end = flow_value_end(line, from, &partner);
+            let value = line[from..end].trim_end();
+            let to = from + value.len();
+            let literal = !value.is_empty()
+                && !value.starts_with(['{', '['])
+                && value != "null"
+                && !value_is_reference(value);
+            if key == "name" {
+                named_secret = secret_name(value.trim_matches(['"', '\'']));
+            } else if literal && (secret_name(key) || (key == "value" && named_secret)) {
+                found.push((from, to));
+            }
+            if !line[end..].starts_with(',') {
+                break;
+            }
+            at = end + 1;
+        }
+    }
+    found
+}
+
+/// Where a flow mapping's value that starts at `from` ends: at the next `,` or `}`
+/// outside quotes, nested flows and placeholders.
+fn flow_value_end(line: &str, from: usize, partner: &[usize]) -> usize {
+    let bytes = line.as_bytes();
+    let mut i = from;
+    if let Some(&quote) = bytes.get(from).filter(|b| matches!(b, b'"' | b'\''))
+        && let Some(close) = line[from + 1..].find(char::from(quote))
+    {
+        i = from + 1 + close + 1;
+    }
+    while i < bytes.len() {
+        match bytes[i] {
+            b',' | b'}' => return i,
+            b'{' | b'[' => match partner[i] {
+                usize::MAX => return bytes.len(),
+                close => i = close + 1,
+            },
+            _ => i += 1,
+        }
+    }
+    bytes.len()
 }
 
 /// Whether a YAML line is `key: |` or `key: >` (with any chomping indicator).
@@ -358,6 +441,35 @@ mod tests {
     }
 
     #[test]
+    fn flow_mappings_are_masked_by_key() {
+        assert_eq!(
+            mask("    params: {password: hunter2, user: app}\n"),
+            "    params: {password: *******, user: app}\n"
+        );
+        assert_eq!(
+            mask("  db: {\"token\": \"a, b\", \"x\": 1}\n"),
+            "  db: {\"token\": ******, \"x\": 1}\n"
+        );
+        assert_eq!(
+            mask("env: [{name: SMTP_PASSWORD, value: hunter2}, {name: X, value: y}]\n"),
+            "env: [{name: SMTP_PASSWORD, value: *******}, {name: X, value: y}]\n"
+        );
+        let text = "  secrets: {DB_PASSWORD: {ref: api/db, key: password}}\n  x: {token: ${resources.db.token}}\n";
+        assert_eq!(mask(text), text);
+    }
+
+    #[test]
+    fn nested_flows_are_stepped_over() {
+        assert_eq!(
+            mask("a: {b: {c: 1, d: [2, 3]}, password: hunter2}\n"),
+            "a: {b: {c: 1, d: [2, 3]}, password: *******}\n"
+        );
+        // Deep, unclosed nesting on one long line is masked in linear time.
+        let hostile = format!("{}\n", "{k: ".repeat(200_000));
+        assert_eq!(mask(&hostile), hostile);
+    }
+
+    #[test]
     fn multibyte_values_keep_their_length() {
         let text = "password: pässwörd\n";
         let masked = mask(text);
@@ -369,6 +481,7 @@ mod tests {
     fn secret_names() {
         for name in [
             "DB_PASSWORD",
+            "SMTP_PASS",
             "apiToken",
             "client-secret",
             "SIGNING_KEY",

@@ -114,10 +114,12 @@ fn inputs(root: &Path, env: Option<&str>, config: &Config) -> Option<Inputs> {
         root.canonicalize().ok()?.to_string_lossy().as_bytes(),
     );
     add("env", env.unwrap_or_default().as_bytes());
-    let config_bytes = match std::fs::read(root.join(crate::config::FILE_NAME)) {
-        Ok(bytes) => bytes,
+    // Within the limit paved.yaml is read with: one over it is refused, not recorded.
+    let limit = crate::config::Limits::default().max_file_bytes;
+    let config_bytes = match repo.read_bounded(crate::config::FILE_NAME, limit, 0) {
+        Ok(Ok(bytes)) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(_) => return None,
+        Ok(Err(_)) | Err(_) => return None,
     };
     add("paved.yaml", &config_bytes);
     // The platform's files and the intent files, as the file system describes them:
@@ -369,7 +371,13 @@ fn replay(root: &Path, stored: &[Stored]) -> Option<Vec<Finding>> {
         Some(Location::new(&file, span))
     };
     let needs_rules = stored.iter().any(|s| s.rule.is_some());
-    let policies = needs_rules.then(|| crate::policy::load(&Repo::work_tree(root)).0);
+    let policies = needs_rules.then(|| {
+        crate::policy::load(
+            &Repo::work_tree(root),
+            crate::config::Limits::default().max_file_bytes,
+        )
+        .0
+    });
     let mut findings = Vec::with_capacity(stored.len());
     for s in stored {
         let mut finding = Finding::at(Code::from_name(&s.code)?, locate(&s.at)?, s.message.clone());

@@ -34,7 +34,6 @@ pub const DIR: &str = "platform";
 const FUEL: u64 = 1_000_000;
 
 /// Everything in `platform/`.
-#[derive(Default)]
 pub struct Platform {
     pub provisioners: BTreeMap<String, Provisioner>,
     /// Kubernetes templates, by the file name they render to (`deployment.yaml`).
@@ -42,6 +41,21 @@ pub struct Platform {
     pub patches: Vec<Patch>,
     templates: Option<Environment<'static>>,
     sources: BTreeMap<String, Arc<SourceFile>>,
+    /// `limits.maxOutputFileBytes`: a template's output stops growing there.
+    max_output_bytes: u64,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            provisioners: BTreeMap::new(),
+            kubernetes: BTreeMap::new(),
+            patches: Vec::new(),
+            templates: None,
+            sources: BTreeMap::new(),
+            max_output_bytes: crate::config::Limits::default().max_output_file_bytes,
+        }
+    }
 }
 
 impl std::fmt::Debug for Platform {
@@ -175,14 +189,33 @@ struct RawPatchSpec {
 }
 
 /// Read `platform/`; problems in it are findings.
-pub fn load(repo: &Repo, schemas: &Schemas, limits: yaml::Limits) -> (Platform, Vec<Finding>) {
-    let mut platform = Platform::default();
+pub fn load(
+    repo: &Repo,
+    schemas: &Schemas,
+    config_limits: &crate::config::Limits,
+) -> (Platform, Vec<Finding>) {
+    let limits = config_limits.yaml;
+    let mut platform = Platform {
+        max_output_bytes: config_limits.max_output_file_bytes,
+        ..Platform::default()
+    };
     let mut findings = Vec::new();
     if repo.list(DIR).is_empty() {
-        return (empty(), findings);
+        return (
+            Platform {
+                max_output_bytes: config_limits.max_output_file_bytes,
+                ..empty()
+            },
+            findings,
+        );
     }
     let mut environment = template_environment();
-    for (relative, file) in files(repo, &format!("{DIR}/provisioners"), &mut findings) {
+    for (relative, file) in files(
+        repo,
+        &format!("{DIR}/provisioners"),
+        config_limits.max_file_bytes,
+        &mut findings,
+    ) {
         let mut parts = relative.rsplitn(2, '/');
         let name = parts.next().unwrap_or_default().to_string();
         let folder = parts.next().unwrap_or_default().to_string();
@@ -216,7 +249,12 @@ pub fn load(repo: &Repo, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
             .cloned()
             .collect();
     }
-    for (relative, file) in files(repo, &format!("{DIR}/templates/kubernetes"), &mut findings) {
+    for (relative, file) in files(
+        repo,
+        &format!("{DIR}/templates/kubernetes"),
+        config_limits.max_file_bytes,
+        &mut findings,
+    ) {
         let Some(output) = relative
             .rsplit('/')
             .next()
@@ -234,7 +272,12 @@ pub fn load(repo: &Repo, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
             platform.kubernetes.insert(output.to_string(), file);
         }
     }
-    for (relative, file) in files(repo, &format!("{DIR}/patches"), &mut findings) {
+    for (relative, file) in files(
+        repo,
+        &format!("{DIR}/patches"),
+        config_limits.max_file_bytes,
+        &mut findings,
+    ) {
         if relative.ends_with(".yaml") || relative.ends_with(".yml") {
             platform
                 .patches
@@ -246,7 +289,12 @@ pub fn load(repo: &Repo, schemas: &Schemas, limits: yaml::Limits) -> (Platform, 
 }
 
 /// The files of a folder, sorted, read as text.
-fn files(repo: &Repo, dir: &str, findings: &mut Vec<Finding>) -> Vec<(String, Arc<SourceFile>)> {
+fn files(
+    repo: &Repo,
+    dir: &str,
+    limit: u64,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Arc<SourceFile>)> {
     let mut out = Vec::new();
     for listed in repo.list(dir) {
         let relative = listed.relative;
@@ -260,7 +308,7 @@ fn files(repo: &Repo, dir: &str, findings: &mut Vec<Finding>) -> Vec<(String, Ar
             ));
             continue;
         }
-        match repo.read_text(&relative) {
+        match repo.read_text(&relative, limit) {
             Ok(file) => out.push((relative, file)),
             Err(finding) => findings.push(*finding),
         }
@@ -478,22 +526,23 @@ impl Platform {
             .templates
             .as_ref()
             .expect("loaded platforms have an engine");
-        let fail = |e: minijinja::Error| {
-            let file = self
-                .sources
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(SourceFile::new(name, "")));
-            Box::new(template_finding(
-                &file,
-                &e,
-                &format!("while rendering {what}"),
-            ))
+        let file = self
+            .sources
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(SourceFile::new(name, "")));
+        let location = |e: &minijinja::Error| {
+            let span = match e.line() {
+                Some(line) => file.span(file.offset(line, 1), file.offset(line, usize::MAX)),
+                None => file.start(),
+            };
+            Location::new(&file, span)
         };
-        let template = environment.get_template(name).map_err(fail)?;
-        template
-            .render(TemplateValue::from(minijinja::value::Serde(context)))
-            .map_err(fail)
+        let template = environment
+            .get_template(name)
+            .map_err(|e| self.failure(&e, location(&e), context, what))?;
+        self.bounded(&template, context)
+            .map_err(|e| self.failure(&e, location(&e), context, what))
     }
 
     /// Render a short template given inline (an output value, a permission).
@@ -508,20 +557,111 @@ impl Platform {
             .templates
             .as_ref()
             .expect("loaded platforms have an engine");
-        environment
-            .render_str(
-                source,
-                TemplateValue::from(minijinja::value::Serde(context)),
-            )
-            .map_err(|e| {
-                let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
-                Box::new(Finding::at(
-                    Code::TemplateError,
-                    origin.clone(),
-                    format!("{} while rendering {what}{detail}", e.kind()),
-                ))
-            })
+        let template = environment
+            .template_from_str(source)
+            .map_err(|e| self.failure(&e, origin.clone(), context, what))?;
+        self.bounded(&template, context)
+            .map_err(|e| self.failure(&e, origin.clone(), context, what))
     }
+
+    /// A template's output, rendering stopped once it passes `limits.maxOutputFileBytes`.
+    fn bounded(
+        &self,
+        template: &minijinja::Template<'_, '_>,
+        context: &Json,
+    ) -> Result<String, minijinja::Error> {
+        let mut out = Bounded {
+            bytes: Vec::new(),
+            limit: self.max_output_bytes,
+        };
+        template.render_captured_to(
+            TemplateValue::from(minijinja::value::Serde(context)),
+            &mut out,
+        )?;
+        // The engine writes whole UTF-8 strings.
+        Ok(String::from_utf8(out.bytes).unwrap_or_default())
+    }
+
+    /// A template error as a finding. A render error's text can quote the values the
+    /// template was given (a missing include's name, the operands of a failed
+    /// operation); they are replaced, since any of them may be a secret.
+    fn failure(
+        &self,
+        error: &minijinja::Error,
+        location: Location,
+        context: &Json,
+        what: &str,
+    ) -> Box<Finding> {
+        if error.kind() == minijinja::ErrorKind::WriteFailure {
+            return Box::new(
+                Finding::at(
+                    Code::OutputFileTooLarge,
+                    location,
+                    format!(
+                        "the template's output passed the {}-byte limit (`limits.maxOutputFileBytes`) while rendering {what}; rendering stopped",
+                        self.max_output_bytes
+                    ),
+                )
+                .label("this template's output"),
+            );
+        }
+        let detail = error
+            .detail()
+            .map(|d| format!(": {}", redact(d, context)))
+            .unwrap_or_default();
+        Box::new(Finding::at(
+            Code::TemplateError,
+            location,
+            format!("{} while rendering {what}{detail}", error.kind()),
+        ))
+    }
+}
+
+/// A template's output buffer that refuses to grow past `limit` bytes.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: u64,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.bytes.len() + buf.len()) as u64 > self.limit {
+            return Err(std::io::Error::other("over limits.maxOutputFileBytes"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The shortest value [`redact`] replaces: shorter ones are names and numbers such as
+/// `dev` or `443`, which make messages clearer and are not credentials.
+const REDACT_FROM: usize = 6;
+
+/// `text` with every string and number of `context` (of [`REDACT_FROM`] characters or
+/// more) replaced by `***`, longest first.
+pub(crate) fn redact(text: &str, context: &Json) -> String {
+    fn values(json: &Json, out: &mut Vec<String>) {
+        match json {
+            Json::String(s) => out.push(s.clone()),
+            Json::Number(n) => out.push(n.to_string()),
+            Json::Array(items) => items.iter().for_each(|v| values(v, out)),
+            Json::Object(map) => map.values().for_each(|v| values(v, out)),
+            Json::Null | Json::Bool(_) => {}
+        }
+    }
+    let mut found = Vec::new();
+    values(context, &mut found);
+    found.retain(|v| v.chars().count() >= REDACT_FROM && text.contains(v.as_str()));
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    let mut text = text.to_string();
+    for value in found {
+        text = text.replace(&value, "***");
+    }
+    text
 }
 
 /// An empty platform with a working template engine, for repositories without one.
@@ -582,6 +722,65 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    fn platform_with(name: &str, text: &str) -> Platform {
+        let mut platform = empty();
+        let file = Arc::new(SourceFile::new(name, text));
+        let mut findings = Vec::new();
+        let environment = platform.templates.as_mut().unwrap();
+        assert!(add_template(
+            environment,
+            &mut platform.sources,
+            &file,
+            &mut findings
+        ));
+        platform
+    }
+
+    /// Error texts of the engine can quote values (the operands of a failed
+    /// operation): none reaches a finding.
+    #[test]
+    fn render_errors_never_quote_the_values() {
+        let context = json!({"resource": {"params": {"pin": 98765432}}});
+        let platform = platform_with("t.tf.j2", "a = {{ resource.params.pin // 0 }}\n");
+        let error = platform.render("t.tf.j2", &context, "a test").unwrap_err();
+        assert_eq!(error.code, Code::TemplateError);
+        assert!(!error.message.contains("98765432"), "{}", error.message);
+        assert!(error.message.contains("***"), "{}", error.message);
+        let origin_file = Arc::new(SourceFile::new("p.yaml", ""));
+        let origin = Location::new(&origin_file, origin_file.start());
+        let error = platform
+            .render_str(
+                "{{ resource.params.pin % 0 }}",
+                &context,
+                &origin,
+                "a value",
+            )
+            .unwrap_err();
+        assert!(!error.message.contains("98765432"), "{}", error.message);
+        assert!(error.message.contains("***"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_runaway_template_stops_at_the_output_limit() {
+        let mut platform = platform_with(
+            "t.yaml.j2",
+            "{% for i in range(100000) %}0123456789{% endfor %}",
+        );
+        platform.max_output_bytes = 1_000;
+        let error = platform
+            .render("t.yaml.j2", &json!({}), "a test")
+            .unwrap_err();
+        assert_eq!(error.code, Code::OutputFileTooLarge);
+        assert!(
+            error.message.contains("`limits.maxOutputFileBytes`"),
+            "{}",
+            error.message
+        );
+        platform.max_output_bytes = 1_000_000;
+        let text = platform.render("t.yaml.j2", &json!({}), "a test").unwrap();
+        assert_eq!(text.len(), 1_000_000);
     }
 
     #[test]

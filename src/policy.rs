@@ -448,8 +448,9 @@ impl std::fmt::Debug for Policies {
     }
 }
 
-/// The source files of the built-in and organisation policies (tests too when asked).
-pub fn sources(repo: &Repo, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>) {
+/// The source files of the built-in and organisation policies (tests too when asked);
+/// the organisation's are read up to `limit` bytes (`limits.maxFileBytes`).
+pub fn sources(repo: &Repo, tests: bool, limit: u64) -> (Vec<Arc<SourceFile>>, Vec<Finding>) {
     let mut files: Vec<Arc<SourceFile>> = BUILT_IN
         .iter()
         .filter(|(path, _)| tests || !path.ends_with("_test.rego"))
@@ -465,7 +466,7 @@ pub fn sources(repo: &Repo, tests: bool) -> (Vec<Arc<SourceFile>>, Vec<Finding>)
         {
             continue;
         }
-        match repo.read_text(&relative) {
+        match repo.read_text(&relative, limit) {
             Ok(file) => organisation.push(file),
             Err(finding) => findings.push(*finding),
         }
@@ -509,9 +510,10 @@ fn error_finding(
     )
 }
 
-/// Parse and compile every policy; problems are findings.
-pub fn load(repo: &Repo) -> (Policies, Vec<Finding>) {
-    let (files, mut findings) = sources(repo, false);
+/// Parse and compile every policy, reading files of up to `limit` bytes; problems are
+/// findings.
+pub fn load(repo: &Repo, limit: u64) -> (Policies, Vec<Finding>) {
+    let (files, mut findings) = sources(repo, false, limit);
     let mut engine = Engine::new();
     engine.set_strict_builtin_errors(false);
     let mut packages: Vec<(Arc<SourceFile>, String)> = Vec::new();
@@ -1347,15 +1349,17 @@ pub fn waivers(
     repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
+    limits: &crate::config::Limits,
     findings: &mut Vec<Finding>,
 ) -> Waivers {
-    Waivers::new(waiver_entries(repo, catalog, schemas, findings))
+    Waivers::new(waiver_entries(repo, catalog, schemas, limits, findings))
 }
 
 fn waiver_entries(
     repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
+    limits: &crate::config::Limits,
     findings: &mut Vec<Finding>,
 ) -> Vec<WaiverEntry> {
     let mut out = Vec::new();
@@ -1372,17 +1376,17 @@ fn waiver_entries(
             });
         }
     }
-    let Ok(Ok(text)) = repo
-        .read(&format!("{}/waivers.yaml", crate::platform::DIR))
-        .map(String::from_utf8)
-    else {
-        return out;
+    let path = format!("{}/waivers.yaml", crate::platform::DIR);
+    let file = match repo.read_text(&path, limits.max_file_bytes) {
+        Ok(file) => file,
+        Err(finding) => {
+            if finding.code != Code::FileUnreadable {
+                findings.push(*finding);
+            }
+            return out;
+        }
     };
-    let file = Arc::new(SourceFile::new(
-        format!("{}/waivers.yaml", crate::platform::DIR),
-        text,
-    ));
-    let loaded = yaml::load(&file, yaml::Limits::default());
+    let loaded = yaml::load(&file, limits.yaml);
     findings.extend(
         loaded
             .problems
@@ -1788,7 +1792,7 @@ pub struct TestReport {
 /// Run the `test_*` rules of the policies' `*_test.rego` files (OPA's convention):
 /// a test passes when it evaluates to true.
 pub fn test(repo: &Repo, built_in: bool) -> TestReport {
-    let (files, findings) = sources(repo, true);
+    let (files, findings) = sources(repo, true, crate::config::Limits::default().max_file_bytes);
     let mut report = TestReport {
         findings,
         ..TestReport::default()
@@ -2049,6 +2053,8 @@ pub fn unused_object_waivers(
 mod tests {
     use super::*;
 
+    const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
     #[test]
     fn dates() {
         assert_eq!(civil(0), "1970-01-01");
@@ -2070,7 +2076,7 @@ mod tests {
     #[test]
     fn built_in_policies_load_and_compile_for_the_vm() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, findings) = load(&Repo::work_tree(dir.path()));
+        let (policies, findings) = load(&Repo::work_tree(dir.path()), MAX_FILE_BYTES);
         assert!(findings.is_empty(), "{findings:?}");
         assert!(policies.policies.len() >= 15);
         assert!(
@@ -2116,7 +2122,10 @@ mod tests {
             Reads::of("myinput.environment := 1\ninputs.environment := 2\nmydata.x := 3"),
             Reads::of(""),
         );
-        let (policies, _) = load(&Repo::work_tree(tempfile::tempdir().unwrap().path()));
+        let (policies, _) = load(
+            &Repo::work_tree(tempfile::tempdir().unwrap().path()),
+            MAX_FILE_BYTES,
+        );
         let reads = |code: &str| policies.find(code).unwrap().reads.clone();
         assert_eq!(
             reads("prod-min-replicas").environment,
@@ -2128,7 +2137,10 @@ mod tests {
 
     #[test]
     fn environments_share_evaluations_only_where_they_agree() {
-        let (policies, _) = load(&Repo::work_tree(tempfile::tempdir().unwrap().path()));
+        let (policies, _) = load(
+            &Repo::work_tree(tempfile::tempdir().unwrap().path()),
+            MAX_FILE_BYTES,
+        );
         let group = |code: &str| {
             policies
                 .groups
@@ -2255,7 +2267,7 @@ mod tests {
     #[test]
     fn built_in_codes_match_their_file_names() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, _) = load(&Repo::work_tree(dir.path()));
+        let (policies, _) = load(&Repo::work_tree(dir.path()), MAX_FILE_BYTES);
         for policy in &policies.policies {
             let expected = format!("policies/{}.rego", policy.rule.code.replace('-', "_"));
             assert_eq!(policy.rule.file, expected);
@@ -2265,7 +2277,7 @@ mod tests {
     #[test]
     fn the_vm_and_the_interpreter_agree() {
         let dir = tempfile::tempdir().unwrap();
-        let (policies, _) = load(&Repo::work_tree(dir.path()));
+        let (policies, _) = load(&Repo::work_tree(dir.path()), MAX_FILE_BYTES);
         assert!(policies.program.is_some());
         let inputs = vec![
             json!({"environment": {"name": "prod", "production": true}, "platform": {"registries": ["ghcr.io/acme/"]},

@@ -80,17 +80,26 @@ impl Repo {
         }
     }
 
-    /// A file read as UTF-8 text, or the finding that says why it cannot be.
-    pub fn read_text(&self, relative: &str) -> Result<Arc<SourceFile>, Box<Finding>> {
+    /// A file read as UTF-8 text, or the finding that says why it cannot be: among
+    /// others, that it is over `limit` bytes (`limits.maxFileBytes`).
+    pub fn read_text(&self, relative: &str, limit: u64) -> Result<Arc<SourceFile>, Box<Finding>> {
         let problem = |code, message: String| {
             let file = Arc::new(SourceFile::new(relative, ""));
             Box::new(Finding::new(code, &file, file.start(), message))
         };
-        match self.read(relative).map(String::from_utf8) {
-            Ok(Ok(text)) => Ok(Arc::new(SourceFile::new(relative, text))),
+        match self.read_bounded(relative, limit, 0) {
+            Ok(Ok(bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Arc::new(SourceFile::new(relative, text))),
+                Err(_) => Err(problem(
+                    Code::FileNotUtf8,
+                    String::from("file is not valid UTF-8"),
+                )),
+            },
             Ok(Err(_)) => Err(problem(
-                Code::FileNotUtf8,
-                String::from("file is not valid UTF-8"),
+                Code::FileTooLarge,
+                format!(
+                    "file is larger than the {limit}-byte limit (`limits.maxFileBytes`); it was not read"
+                ),
             )),
             Err(e) => Err(problem(
                 Code::FileUnreadable,

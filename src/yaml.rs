@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_alias_nodes: usize,
     pub max_documents: usize,
+    /// Longest scalar (key or value), in bytes.
+    pub max_string_bytes: usize,
 }
 
 impl Default for Limits {
@@ -27,8 +29,20 @@ impl Default for Limits {
             max_depth: 64,
             max_alias_nodes: 10_000,
             max_documents: 1_000,
+            max_string_bytes: 64 * 1024,
         }
     }
+}
+
+impl Limits {
+    /// The largest bounds paved.yaml may set: a file that loaded within the configured
+    /// limits loads to the same tree within these.
+    pub const LARGEST: Limits = Limits {
+        max_depth: 256,
+        max_alias_nodes: 1_000_000,
+        max_documents: 100_000,
+        max_string_bytes: 64 * 1024 * 1024,
+    };
 }
 
 /// A YAML node and where it is.
@@ -74,6 +88,7 @@ pub enum ProblemKind {
     AliasLimit,
     TooDeep,
     TooManyDocuments,
+    StringTooLong,
 }
 
 /// The documents of one file and the problems met while reading it.
@@ -257,7 +272,7 @@ impl<'a> Builder<'a> {
                         kind: ProblemKind::TooManyDocuments,
                         span: self.span(start, end),
                         message: format!(
-                            "more than {} YAML documents in one file",
+                            "more than {} YAML documents in one file (limit `limits.maxDocuments`)",
                             self.limits.max_documents
                         ),
                     });
@@ -321,6 +336,19 @@ impl<'a> Builder<'a> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let span = self.span(start, end);
+                if text.len() > self.limits.max_string_bytes {
+                    // Pointed at where it starts, and never echoed: it may be a secret,
+                    // and a snippet of it would flood the log.
+                    return Err(Problem {
+                        kind: ProblemKind::StringTooLong,
+                        span: self.span(start, start),
+                        message: format!(
+                            "a string of {} bytes, longer than the {}-byte limit (`limits.maxStringBytes`)",
+                            text.len(),
+                            self.limits.max_string_bytes
+                        ),
+                    });
+                }
                 if let Some(Frame::Map {
                     pending_key: pending_key @ None,
                     ..
@@ -353,7 +381,7 @@ impl<'a> Builder<'a> {
                         kind: ProblemKind::AliasLimit,
                         span,
                         message: format!(
-                            "aliases expand to more than {} nodes",
+                            "aliases expand to more than {} nodes (limit `limits.maxAliasNodes`)",
                             self.limits.max_alias_nodes
                         ),
                     });
@@ -385,7 +413,10 @@ impl<'a> Builder<'a> {
             return Err(Problem {
                 kind: ProblemKind::TooDeep,
                 span: self.span(start, end),
-                message: format!("nesting deeper than {} levels", self.limits.max_depth),
+                message: format!(
+                    "nesting deeper than {} levels (limit `limits.maxDepth`)",
+                    self.limits.max_depth
+                ),
             });
         }
         Ok(())
@@ -591,6 +622,30 @@ mod tests {
         }
         // The parser's own bound holds for absurd depths.
         assert_eq!(parse(&"[".repeat(100_000)).problems.len(), 1);
+    }
+
+    #[test]
+    fn strings_are_bounded_keys_included() {
+        let limits = Limits {
+            max_string_bytes: 8,
+            ..Limits::default()
+        };
+        for (text, column) in [
+            ("a: 12345678\nb: 123456789\n", 4),
+            ("a: 1\n123456789: b\n", 1),
+        ] {
+            let loaded = load(&SourceFile::new("t.yaml", text), limits);
+            assert_eq!(loaded.problems.len(), 1, "{text:?}");
+            let problem = &loaded.problems[0];
+            assert_eq!(problem.kind, ProblemKind::StringTooLong);
+            assert_eq!((problem.span.line, problem.span.column), (2, column));
+            assert!(
+                !problem.message.contains("123456789"),
+                "{}",
+                problem.message
+            );
+            assert!(problem.message.contains("`limits.maxStringBytes`"));
+        }
     }
 
     #[test]

@@ -404,7 +404,17 @@ pub fn string_literal(s: &str) -> String {
 /// Parse Terraform text (a platform template's output) into blocks, so that it is
 /// written in the canonical layout like the rest. Comments are not kept.
 pub fn from_hcl(text: &str) -> Result<Vec<Block>, String> {
-    let body = ::hcl::parse(text).map_err(|e| e.to_string())?;
+    let body = ::hcl::parse(text).map_err(|e| match e {
+        // The parser's own text quotes the line, which holds rendered values: the
+        // position and the reason are enough.
+        ::hcl::Error::Parse(e) => format!(
+            "line {}, column {}: {}",
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        ),
+        other => other.to_string(),
+    })?;
     body.into_inner()
         .into_iter()
         .map(|structure| match structure {

@@ -61,7 +61,9 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
             }
         };
         let rendered = crate::source::SourceFile::new(format!("{}: {output}", file.path), text);
-        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::default());
+        // Rendered output is bounded by `limits.maxOutputFileBytes`, not by the limits
+        // on input.
+        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::LARGEST);
         if let Some(problem) = loaded.problems.first() {
             findings.push(Finding::new(
                 Code::TemplateError,
@@ -69,7 +71,8 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
                 file.start(),
                 format!(
                     "the YAML rendered for {what} is not valid at its line {}: {}",
-                    problem.span.line, problem.message
+                    problem.span.line,
+                    crate::platform::redact(&problem.message, &context)
                 ),
             ));
             continue;

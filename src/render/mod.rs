@@ -198,17 +198,96 @@ pub fn render_parts<R: Send>(
     }
     let dependents = &dependents;
     let declarers = &declarers;
+    let budget = Budget::new(config);
+    let budget = &budget;
     let each_service = || -> Vec<R> {
         services
             .par_iter()
-            .map(|entry| sink(service_part(config, platform, entry, dependents, declarers)))
+            .map(|entry| {
+                let part = service_part(config, platform, entry, dependents, declarers);
+                sink(budget.spend(part))
+            })
             .collect()
     };
     // The catalog's part is one big part: it is made while the services are.
-    let whole_catalog = || sink(catalog_part(config, catalog, platform, only));
+    let whole_catalog = || sink(budget.spend(catalog_part(config, catalog, platform, only)));
     let (mut results, catalog_part) = rayon::join(each_service, whole_catalog);
     results.push(catalog_part);
     results
+}
+
+/// What one render may generate (`limits.maxOutputFileBytes` and
+/// `limits.maxOutputBytes`), and what the parts rendered so far hold.
+struct Budget {
+    output: String,
+    file_limit: u64,
+    total_limit: u64,
+    spent: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    fn new(config: &Config) -> Self {
+        Self {
+            output: config.output.clone(),
+            file_limit: config.limits.max_output_file_bytes,
+            total_limit: config.limits.max_output_bytes,
+            spent: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// A part without its files over the size limit, reported. Once the whole output
+    /// is over its limit, later parts lose all their files, so that nothing more is
+    /// staged on disk: the run fails on the finding and writes nothing.
+    fn spend(&self, mut part: Part) -> Part {
+        let too_big: Vec<(String, usize)> = part
+            .tree
+            .files
+            .iter()
+            .filter(|(_, bytes)| bytes.len() as u64 > self.file_limit)
+            .map(|(path, bytes)| (path.clone(), bytes.len()))
+            .collect();
+        for (path, size) in too_big {
+            let location = part
+                .tree
+                .origins
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| self.location(&format!("{}/{path}", self.output)));
+            part.findings.push(Finding::at(
+                Code::OutputFileTooLarge,
+                location,
+                format!(
+                    "generated file {}/{path} would hold {size} bytes, over the {}-byte limit (`limits.maxOutputFileBytes`)",
+                    self.output, self.file_limit
+                ),
+            ));
+            part.tree.retain(|p| p != path);
+        }
+        let size: u64 = part.tree.files.values().map(|b| b.len() as u64).sum();
+        let before = self
+            .spent
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+        if before.saturating_add(size) > self.total_limit {
+            if before <= self.total_limit {
+                // One finding, whichever part passes the limit: its text names no part.
+                part.findings.push(Finding::at(
+                    Code::OutputTooLarge,
+                    self.location(&self.output),
+                    format!(
+                        "the files of this render would hold more than the {}-byte limit (`limits.maxOutputBytes`)",
+                        self.total_limit
+                    ),
+                ));
+            }
+            part.tree = Tree::default();
+        }
+        part
+    }
+
+    fn location(&self, path: &str) -> crate::source::Location {
+        let file = std::sync::Arc::new(crate::source::SourceFile::new(path, ""));
+        crate::source::Location::new(&file, file.start())
+    }
 }
 
 /// One service in every environment it is deployed to, its dashboard, and the shared

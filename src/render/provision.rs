@@ -1103,8 +1103,9 @@ fn custom(
                         file,
                         file.start(),
                         format!(
-                            "the Terraform rendered for {} is not valid HCL: {e}",
-                            describe(instance)
+                            "the Terraform rendered for {} is not valid HCL: {}",
+                            describe(instance),
+                            crate::platform::redact(&e, &context)
                         ),
                     ));
                 }

@@ -6,6 +6,7 @@ mod cli;
 mod diff;
 mod graph;
 mod hostile;
+mod limits;
 mod memo;
 mod platform;
 mod policies;
@@ -13,6 +14,7 @@ mod render;
 mod repos;
 mod sarif;
 mod scaffold;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
