@@ -3,10 +3,13 @@
 mod changed;
 mod check;
 mod cli;
+mod concurrent;
+mod crash;
 mod diff;
 mod graph;
 mod hostile;
 mod memo;
+mod output_paths;
 mod platform;
 mod policies;
 mod render;
