@@ -326,7 +326,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
             while std::fs::metadata(&manifest).is_ok_and(|m| m.ino() == old_manifest)
                 && child.try_wait().unwrap().is_none()
             {
-                std::thread::sleep(Duration::from_micros(100));
+                std::thread::sleep(Duration::from_micros(300));
             }
             random.between(Duration::ZERO, write * 3 / 2)
         };
