@@ -8,7 +8,9 @@
 //! a killed run never leaves a stale lock behind. The file lives with the record of the
 //! last render in the git directory (`.git/paved/lock`: per clone, never committed);
 //! outside git, in the system's temporary folder, named after the repository's path, so
-//! that nothing appears in the repository before the run knows it will write.
+//! that nothing appears in the repository before the run knows it will write. On Unix
+//! the holder removes the file before it lets go, so none are left lying around; a run
+//! that got the lock on a file removed meanwhile opens the path again.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
@@ -29,6 +31,15 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Still held here: whoever opens the path from now on gets a new file.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The lock file of the repository at `root`.
@@ -67,18 +78,47 @@ fn open(path: &Path) -> std::io::Result<File> {
     }
 }
 
+/// One try at the lock: `None` when another run holds it.
+fn attempt(path: &Path) -> std::io::Result<Option<Lock>> {
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) if same_file(&file, path) => Ok(Some(Lock {
+            _file: file,
+            path: path.to_path_buf(),
+        })),
+        // Removed by the run that held it while this one waited: a fresh try opens the
+        // file that is there now.
+        Ok(()) | Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere an open file cannot be removed, so the path names it for as long as it is
+/// open.
+#[cfg(not(unix))]
+fn same_file(_: &File, _: &Path) -> bool {
+    true
+}
+
 /// Take the lock, waiting up to `wait` for the run that holds it; `waiting` is told
 /// once, if it has to.
 pub fn acquire(root: &Path, wait: Duration, waiting: &mut dyn Write) -> Result<Lock, Error> {
     let path = path(root);
-    let file = open(&path).map_err(|e| Error::io(&path, e))?;
     let started = Instant::now();
     let mut told = false;
     loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(Lock { _file: file }),
-            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-            Err(TryLockError::WouldBlock) => {}
+        if let Some(lock) = attempt(&path).map_err(|e| Error::io(&path, e))? {
+            return Ok(lock);
         }
         let shown = shown(root, &path);
         if started.elapsed() >= wait {
@@ -103,9 +143,7 @@ pub fn acquire(root: &Path, wait: Duration, waiting: &mut dyn Write) -> Result<L
 
 /// Take the lock if nobody holds it; `None` if somebody does or it cannot be had.
 pub fn try_acquire(root: &Path) -> Option<Lock> {
-    let file = open(&path(root)).ok()?;
-    file.try_lock().ok()?;
-    Some(Lock { _file: file })
+    attempt(&path(root)).ok().flatten()
 }
 
 #[cfg(test)]
@@ -122,7 +160,28 @@ mod tests {
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains(".git/paved/lock"), "{error}");
         drop(held);
+        #[cfg(unix)]
+        assert!(!path(root.path()).exists(), "the holder removes the file");
         assert!(try_acquire(root.path()).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_on_a_file_removed_meanwhile_is_taken_again() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(".git")).unwrap();
+        let lock = path(root.path());
+        let held = acquire(root.path(), Duration::ZERO, &mut Vec::new()).unwrap();
+        // A run that opened the file while it was held, and gets the lock once released.
+        let late = open(&lock).unwrap();
+        drop(held);
+        late.try_lock().unwrap();
+        assert!(!same_file(&late, &lock));
+        // Meanwhile another run made the file anew: both cannot hold the lock.
+        let other = acquire(root.path(), Duration::ZERO, &mut Vec::new()).unwrap();
+        assert!(try_acquire(root.path()).is_none());
+        drop(other);
+        drop(late);
     }
 
     #[test]
