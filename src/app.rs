@@ -269,13 +269,25 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
         )));
     }
     let selection = checked.selection.as_ref();
-    let output_dir = root.join(&config.output);
+    let out = crate::guard::OutputDir::new(root, &config.output);
+    let output_dir = out.dir().to_path_buf();
     let env = options.env.as_deref();
     let in_scope = |path: &str| scope(path, env) && selection.is_none_or(|s| s.renders(path));
+    // One run at a time writes, from before it reads the manifest to its commit.
+    let _lock = if options.check_only {
+        None
+    } else {
+        Some(crate::lock::acquire(
+            root,
+            crate::lock::WAIT,
+            &mut std::io::stderr(),
+        )?)
+    };
     // Each service's files are rendered, checked by the policies, compared with the
     // folder and (unless only checking) staged in one go, in parallel: the whole output
     // never has to be in memory at once.
-    let planner = plan::Planner::new(&output_dir, options.force, !options.check_only);
+    let planner = plan::Planner::new(&out, options.force, !options.check_only)
+        .map_err(|e| Error::io(&output_dir, e))?;
     let parts = stage(
         "render, policies on rendered objects, compare and stage",
         || {
@@ -337,7 +349,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     findings.extend(
         plan.conflicts
             .iter()
-            .map(|c| conflict_finding(&config.output, c)),
+            .map(|c| conflict_finding(&config.output, c, plan.manifest_source.as_ref())),
     );
     crate::finding::sort(&mut findings);
     let output = report::render(options.format, &findings, &checked.stats, options.style);
@@ -381,7 +393,12 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     };
     if options.check_only {
         if plan.is_empty() {
-            remember(findings, plan.unchanged);
+            // Recorded only while no run writes: a check never waits.
+            if inputs.is_some()
+                && let Some(_lock) = crate::lock::try_acquire(root)
+            {
+                remember(findings, plan.unchanged);
+            }
             stderr.push_str(&up_to_date(&config.output, plan.unchanged));
             return Ok(Outcome {
                 stdout,
@@ -403,7 +420,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
             code: 1,
         });
     }
-    stage("write", || crate::output::apply(&output_dir, &plan)).map_err(|e| {
+    stage("write", || crate::output::apply(&out, &plan)).map_err(|e| {
         plan.discard();
         Error::io(&output_dir, e)
     })?;
@@ -482,11 +499,19 @@ fn scope(path: &str, env: Option<&str>) -> bool {
         .is_none_or(|folder| folder == env)
 }
 
-fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Finding {
-    let (code, path, message) = match conflict {
+fn conflict_finding(
+    output: &str,
+    conflict: &Conflict,
+    manifest: Option<&std::sync::Arc<crate::source::SourceFile>>,
+) -> crate::finding::Finding {
+    let at = |path: &str| {
+        let file = std::sync::Arc::new(crate::source::SourceFile::new(path, ""));
+        crate::source::Location::new(&file, file.start())
+    };
+    let (code, location, message) = match conflict {
         Conflict::Edited { path, delete } => (
             Code::GeneratedFileEdited,
-            path,
+            at(&format!("{output}/{path}")),
             if *delete {
                 String::from(
                     "this generated file was edited by hand and paved no longer generates it; it was not deleted",
@@ -497,22 +522,45 @@ fn conflict_finding(output: &str, conflict: &Conflict) -> crate::finding::Findin
         ),
         Conflict::Foreign { path } => (
             Code::GeneratedPathTaken,
-            path,
+            at(&format!("{output}/{path}")),
             String::from("paved needs this path but did not write the file that is there"),
         ),
         Conflict::Symlink { path } => (
             Code::OutputSymlink,
-            path,
+            at(&format!("{output}/{path}")),
             String::from(
                 "a symbolic link inside the output folder; paved does not write through links",
             ),
         ),
+        Conflict::OutputLink { path } => (
+            Code::OutputSymlink,
+            at(path),
+            format!(
+                "a symbolic link on the way to the output folder `{output}` or to paved's files in it; nothing was written"
+            ),
+        ),
+        Conflict::Unsafe {
+            path,
+            reason,
+            listed,
+        } => match (listed, manifest) {
+            (Some((start, end)), Some(file)) => (
+                Code::OutputPathUnsafe,
+                crate::source::Location::new(file, file.span(*start, *end)),
+                format!(
+                    "the manifest lists {path:?}, which is not a path inside the output folder ({reason}); paved will not delete or write it"
+                ),
+            ),
+            _ => (
+                Code::OutputPathUnsafe,
+                at(output),
+                format!(
+                    "paved was to write {path:?}, which is not a path inside the output folder ({reason}); it wrote nothing"
+                ),
+            ),
+        },
     };
-    let file = std::sync::Arc::new(crate::source::SourceFile::new(
-        format!("{output}/{path}"),
-        "",
-    ));
-    crate::finding::Finding::new(code, &file, file.start(), message)
+    crate::finding::Finding::at(code, location, message)
 }
 
 fn diff(

@@ -261,8 +261,8 @@ codes! {
         explanation: "paved needs to write this path, but a file it never wrote is there. paved does not overwrite files it does not own.",
         fix: "Move or delete the file, or run `paved render --force` to let paved take it over.";
     OutputSymlink = "output-symlink", Error, "output",
-        summary: "A symbolic link sits inside the output folder.",
-        explanation: "paved never writes or deletes through a symbolic link: a link could point anywhere on the machine that runs paved.",
+        summary: "A symbolic link sits inside the output folder or on the way to it.",
+        explanation: "paved never writes, renames or deletes through a symbolic link: a link could point anywhere on the machine that runs paved. That holds for the output folder itself, the folders between the repository root and it, paved's own `.paved/` folder and what it keeps there, and every folder and file below. A file the manifest lists behind a link is not deleted.",
         fix: "Replace the link with a real folder or file, or delete it.";
     OutputFileTooLarge = "output-file-too-large", Error, "output",
         summary: "A generated file is over the size limit.",
@@ -272,6 +272,10 @@ codes! {
         summary: "One render generates more than the size limit.",
         explanation: "All the files of one render together may hold at most `limits.maxOutputBytes` bytes (4 GiB by default), so that input or templates that multiply files cannot fill the disk. Nothing is written.",
         fix: "Look for what multiplies the output (a template, an unusual number of environments or resources), or raise `limits.maxOutputBytes` in paved.yaml.";
+    OutputPathUnsafe = "output-path-unsafe", Error, "output",
+        summary: "A path paved would write or delete is not a path inside the output folder.",
+        explanation: "paved writes, renames and deletes only plain relative paths inside the output folder: not empty, not absolute, without `..`, `.` or empty names, backslashes or control characters, and outside its own `.paved/` folder. Such a path came from the manifest (`.paved/manifest.json`, which lists the files paved owns and is only ever written by paved), or from a name, a platform template or a provisioner. Nothing is written or deleted for it, and the run writes nothing.",
+        fix: "If the manifest lists it, remove the entry or restore the manifest from git (`git checkout -- <output>/.paved/manifest.json`); otherwise rename the template or intent that produced it.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

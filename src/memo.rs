@@ -78,13 +78,31 @@ pub struct Answer {
 /// Where the memo of the monorepo at `root` lives: in the git directory holding it,
 /// one file per monorepo root. `None` outside git.
 fn path(root: &Path) -> Option<PathBuf> {
+    let dir = state_dir(root)?;
     let root = root.canonicalize().ok()?;
-    let git = root
+    let name = hex(&Sha256::digest(root.to_string_lossy().as_bytes()))[..16].to_string();
+    Some(dir.join(format!("memo-{name}.json")))
+}
+
+/// paved's folder in the git directory of the repository holding `root` (a linked
+/// work tree's own git directory, for one): per clone, never committed. `None`
+/// outside git.
+pub fn state_dir(root: &Path) -> Option<PathBuf> {
+    let root = root.canonicalize().ok()?;
+    let dot_git = root
         .ancestors()
         .map(|dir| dir.join(".git"))
-        .find(|git| git.is_dir())?;
-    let name = hex(&Sha256::digest(root.to_string_lossy().as_bytes()))[..16].to_string();
-    Some(git.join("paved").join(format!("memo-{name}.json")))
+        .find(|git| git.exists())?;
+    let git = if dot_git.is_dir() {
+        dot_git
+    } else {
+        // A linked work tree or a submodule: `.git` is a file naming the git directory.
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let named = text.strip_prefix("gitdir:")?.trim();
+        let named = dot_git.parent()?.join(named);
+        named.is_dir().then_some(named)?
+    };
+    Some(git.join("paved"))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -3,11 +3,14 @@
 mod changed;
 mod check;
 mod cli;
+mod concurrent;
+mod crash;
 mod diff;
 mod graph;
 mod hostile;
 mod limits;
 mod memo;
+mod output_paths;
 mod platform;
 mod policies;
 mod render;
