@@ -260,6 +260,18 @@ codes! {
         summary: "A symbolic link sits inside the output folder.",
         explanation: "paved never writes or deletes through a symbolic link: a link could point anywhere on the machine that runs paved.",
         fix: "Replace the link with a real folder or file, or delete it.";
+    ScoreNoOwner = "score-no-owner", Error, "score",
+        summary: "A Score workload does not say which team owns it.",
+        explanation: "Every service paved renders belongs to a team: its namespace, CODEOWNERS, catalog entity and alert routing come from it. Score has no owner field, so paved reads it from the workload's `paved.dev/owner` annotation, or from `defaults.owner` in paved.yaml.",
+        fix: "Add `paved.dev/owner: <team>` under `metadata.annotations`, or set a default owner with `defaults: {owner: <team>}` in paved.yaml.";
+    ScoreUnsupported = "score-unsupported", Warning, "score",
+        summary: "A part of a Score workload that paved does not render.",
+        explanation: "paved renders one container per service, with its image, command, arguments, variables, probes and ports. What a Score workload says beyond that (more containers, files, volumes, container resources, probe details, resource metadata) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
+        fix: "Move what is left out to paved's own means (a platform template or patch, a size for CPU and memory), or remove it from the workload.";
+    ScoreResourceParams = "score-resource-params", Error, "score",
+        summary: "A Score resource's params use a placeholder that paved cannot resolve.",
+        explanation: "Placeholders in resource params are substituted when the workload is read: `${metadata.<key>}` is replaced by the workload's metadata. Outputs of other resources are only known when the cloud creates them, and paved's provisioners take literal params, so `${resources...}` is not allowed in params.",
+        fix: "Write the value itself in the params, or pass the other resource's output to the container through a variable.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

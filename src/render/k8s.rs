@@ -133,7 +133,7 @@ fn template_context(unit: &Unit<'_>) -> Json {
             "replicas": unit.replicas(),
             "minReplicas": unit.min_replicas(),
             "size": spec.size.clone().unwrap_or_else(|| unit.config.default_size.clone()),
-            "ports": spec.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "protocol": p.protocol })).collect::<Vec<_>>(),
+            "ports": spec.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "servicePort": p.service_port.unwrap_or(p.port), "protocol": p.protocol })).collect::<Vec<_>>(),
             "dependencies": *spec.dependencies,
             "env": env,
             "labels": unit.labels(),
@@ -566,7 +566,7 @@ fn service(unit: &Unit<'_>) -> Json {
             "selector": unit.selector(),
             "ports": unit.spec.ports.iter().map(|p| json!({
                 "name": p.name,
-                "port": p.port,
+                "port": p.service_port.unwrap_or(p.port),
                 "targetPort": p.name,
                 "protocol": p.protocol,
             })).collect::<Vec<_>>(),
@@ -786,7 +786,7 @@ fn http_route(unit: &Unit<'_>, route: &Route<'_>) -> Json {
             "hostnames": [route.host],
             "rules": [{
                 "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
-                "backendRefs": [{ "name": unit.name(), "port": route.port.map_or(80, |p| p.port) }],
+                "backendRefs": [{ "name": unit.name(), "port": route.port.map_or(80, |p| p.service_port.unwrap_or(p.port)) }],
             }],
         },
     })

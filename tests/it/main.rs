@@ -13,6 +13,7 @@ mod render;
 mod repos;
 mod sarif;
 mod scaffold;
+mod score;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
