@@ -630,6 +630,9 @@ impl Converter<'_> {
             if let Some(params) = resource.get("params") {
                 converted["params"] = self.params(params, &format!("{at}/params"));
             }
+            if kind == "route" {
+                self.route_port(&mut converted["params"]);
+            }
             if resource.get("metadata").is_some() {
                 self.unsupported(
                     format!("{at}/metadata"),
@@ -643,6 +646,26 @@ impl Converter<'_> {
             out.insert(name.clone(), converted);
         }
         out
+    }
+
+    /// A route's `port` names a port of `service.ports` by the number the Service
+    /// offers (Score's `port`); paved's route takes the port's name, since the number
+    /// paved knows a port by is the container's.
+    fn route_port(&self, params: &mut Json) {
+        let Some(number) = params.get("port").and_then(Json::as_u64) else {
+            return;
+        };
+        let name = self
+            .score
+            .pointer("/service/ports")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+            .find(|(_, port)| port.get("port").and_then(Json::as_u64) == Some(number))
+            .map(|(name, _)| name.clone());
+        if let Some(name) = name {
+            params["port"] = json!(name);
+        }
     }
 
     /// Resource params with the workload's metadata substituted.
@@ -898,6 +921,18 @@ mod tests {
         assert_eq!(
             notes,
             vec![(Code::InvalidValue, "/metadata/annotations/paved.dev~1tier")]
+        );
+    }
+
+    #[test]
+    fn routes_name_the_port_the_service_offers() {
+        let mut score = workload();
+        score["resources"]["public"] =
+            json!({"type": "route", "params": {"host": "orders.example", "port": 80}});
+        let conversion = convert(&score, &[String::from("main")], None);
+        assert_eq!(
+            conversion.service["spec"]["resources"]["public"]["params"],
+            json!({"host": "orders.example", "port": "web"})
         );
     }
 
