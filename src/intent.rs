@@ -638,6 +638,9 @@ pub struct ServiceSpec {
     pub probes: Arc<Probes>,
     #[serde(default)]
     pub env: Arc<BTreeMap<String, EnvValue>>,
+    /// Files mounted into the container, by absolute path.
+    #[serde(default)]
+    pub files: Arc<BTreeMap<String, File>>,
     #[serde(default)]
     pub secrets: Arc<BTreeMap<String, SecretRef>>,
     #[serde(default)]
@@ -678,6 +681,19 @@ impl<'de> Deserialize<'de> for EnvValue {
             other => other.to_string(),
         }))
     }
+}
+
+/// A file mounted into the container: its text or its base64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct File {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary_content: Option<String>,
+    /// Octal permissions, `0644` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1179,6 +1179,7 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
         autoscaling,
         probes,
         env,
+        files,
         secrets,
         dependencies,
         expose,
@@ -1204,6 +1205,7 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
     }
     visit("probes", shared(probes), &|| text(probes));
     visit("env", shared(env), &|| text(env));
+    visit("files", shared(files), &|| text(files));
     visit("secrets", shared(secrets), &|| text(secrets));
     visit("dependencies", shared(dependencies), &|| text(dependencies));
     if let Some(expose) = expose {

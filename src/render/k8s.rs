@@ -164,6 +164,12 @@ fn render_built_in(unit: &Unit<'_>, tree: &mut Tree, dir: &str) {
             &resources_external_secret(unit, &composed),
         );
     }
+    if !unit.spec.files.is_empty() {
+        tree.yaml(
+            format!("{dir}/configmap-files.yaml"),
+            &files_config_map(unit),
+        );
+    }
     if !unit.spec.ports.is_empty() {
         tree.yaml(format!("{dir}/service.yaml"), &service(unit));
         tree.yaml(format!("{dir}/servicemonitor.yaml"), &service_monitor(unit));
@@ -195,6 +201,101 @@ fn render_built_in(unit: &Unit<'_>, tree: &mut Tree, dir: &str) {
             }
         }
     }
+}
+
+/// ConfigMap holding the service's `spec.files`.
+fn files_config_map_name(unit: &Unit<'_>) -> String {
+    format!("{}-files", unit.name())
+}
+
+/// Each file with its ConfigMap key, in path order: the index keeps keys apart, the
+/// file's name keeps them readable (keys allow letters, digits, `-`, `_` and `.`).
+fn file_keys<'u>(unit: &'u Unit<'_>) -> Vec<(&'u String, String, &'u crate::intent::File)> {
+    unit.spec
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, (path, file))| {
+            let base = path.rsplit('/').next().unwrap_or_default();
+            let name: String = base
+                .chars()
+                .take(200)
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            (path, format!("{i}-{name}"), file)
+        })
+        .collect()
+}
+
+fn files_config_map(unit: &Unit<'_>) -> Json {
+    let mut data = serde_json::Map::new();
+    let mut binary = serde_json::Map::new();
+    for (_, key, file) in file_keys(unit) {
+        if let Some(content) = &file.content {
+            data.insert(key, json!(content));
+        } else if let Some(bytes) = &file.binary_content {
+            binary.insert(key, json!(bytes));
+        }
+    }
+    let mut config_map = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(unit, &files_config_map_name(unit)),
+    });
+    if !data.is_empty() {
+        config_map["data"] = Json::Object(data);
+    }
+    if !binary.is_empty() {
+        config_map["binaryData"] = Json::Object(binary);
+    }
+    config_map
+}
+
+/// The pod volume of the service's files, and the container's mounts of them.
+fn file_volume(unit: &Unit<'_>) -> Option<(Json, Vec<Json>)> {
+    if unit.spec.files.is_empty() {
+        return None;
+    }
+    let keys = file_keys(unit);
+    let items: Vec<Json> = keys
+        .iter()
+        .map(|(_, key, file)| {
+            let mode = file
+                .mode
+                .as_deref()
+                .and_then(|m| u32::from_str_radix(m, 8).ok())
+                .unwrap_or(0o644);
+            json!({ "key": key, "path": key, "mode": mode })
+        })
+        .collect();
+    let mounts = keys
+        .iter()
+        .map(|(path, key, _)| {
+            json!({ "name": "files", "mountPath": path, "subPath": key, "readOnly": true })
+        })
+        .collect();
+    let volume = json!({
+        "name": "files",
+        "configMap": { "name": files_config_map_name(unit), "items": items },
+    });
+    Some((volume, mounts))
+}
+
+/// A digest of the service's files: a pod template annotation, so that a change of
+/// the files rolls the pods (files mounted by `subPath` are never updated in place).
+fn files_digest(unit: &Unit<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(&*unit.spec.files).unwrap_or_default();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn service_account(unit: &Unit<'_>) -> Json {
@@ -459,6 +560,10 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
     for (key, value) in probes(unit) {
         container[key] = value;
     }
+    let files = file_volume(unit);
+    if let (Some((_, mounts)), Some(list)) = (&files, container["volumeMounts"].as_array_mut()) {
+        list.extend(mounts.iter().cloned());
+    }
     let mut pod_spec = json!({
         "serviceAccountName": unit.name(),
         "automountServiceAccountToken": false,
@@ -473,6 +578,9 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
         "containers": [container],
         "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "256Mi" } }],
     });
+    if let (Some((volume, _)), Some(list)) = (files, pod_spec["volumes"].as_array_mut()) {
+        list.push(volume);
+    }
     if unit.env.production {
         let spread = |key: &str| {
             json!({
@@ -499,6 +607,10 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
             "spec": pod_spec,
         },
     });
+    if !unit.spec.files.is_empty() {
+        spec["template"]["metadata"]["annotations"] =
+            json!({ "paved.dev/files-sha256": files_digest(unit) });
+    }
     if unit.spec.autoscaling.is_none() {
         spec["replicas"] = json!(unit.replicas());
     }

@@ -521,12 +521,13 @@ impl Converter<'_> {
         if !probes.is_empty() {
             spec.insert("probes".into(), Json::Object(probes));
         }
+        if let Some(files) = container.get("files") {
+            let files = self.files(&at, files);
+            if !files.is_empty() {
+                spec.insert("files".into(), Json::Object(files));
+            }
+        }
         for (field, what, help) in [
-            (
-                "files",
-                "files are not mounted",
-                "bake the files into the image, or mount them with a platform template or patch (docs/extending.md)",
-            ),
             (
                 "volumes",
                 "volumes are not mounted",
@@ -554,6 +555,87 @@ impl Converter<'_> {
                 );
             }
         }
+    }
+
+    /// Score's files (a map by target path, or the deprecated list) as paved files:
+    /// placeholders in their content substituted unless `noExpand` says not to.
+    fn files(&mut self, at: &str, files: &Json) -> Map<String, Json> {
+        let entries: Vec<(String, String, &Json)> = match files {
+            Json::Object(map) => map
+                .iter()
+                .map(|(target, file)| {
+                    let pointer = format!("{at}/files/{}", escape_pointer(target));
+                    (target.clone(), pointer, file)
+                })
+                .collect(),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, file)| {
+                    let target = file.get("target")?.as_str()?.to_string();
+                    Some((target, format!("{at}/files/{i}"), file))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut out = Map::new();
+        for (target, pointer, file) in entries {
+            if file.get("source").is_some() {
+                self.unsupported(
+                    pointer,
+                    format!(
+                        "file `{}` is not mounted: paved does not read `source` files",
+                        schema::printable(&target)
+                    ),
+                    "write the file's text under `content`",
+                );
+                continue;
+            }
+            let mut converted = Map::new();
+            if let Some(content) = file.get("content").and_then(Json::as_str) {
+                let expand = !file
+                    .get("noExpand")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false);
+                let content = if expand {
+                    match self.file_content(content) {
+                        Ok(content) => content,
+                        Err(message) => {
+                            self.unsupported(pointer, format!("file `{}` is not mounted: {message}", schema::printable(&target)), "files take the workload's metadata; pass resource outputs to the container through variables");
+                            continue;
+                        }
+                    }
+                } else {
+                    content.to_string()
+                };
+                converted.insert("content".into(), json!(content));
+            }
+            for field in ["binaryContent", "mode"] {
+                if let Some(value) = file.get(field) {
+                    converted.insert(field.into(), value.clone());
+                }
+            }
+            self.map
+                .insert(format!("/spec/files/{}", escape_pointer(&target)), pointer);
+            out.insert(target, Json::Object(converted));
+        }
+        out
+    }
+
+    /// A file's content with the workload's metadata substituted; outputs of resources
+    /// are not known when files are written.
+    fn file_content(&self, content: &str) -> Result<String, String> {
+        let metadata = &self.metadata;
+        let resources = &self.resources;
+        substitute::substitute(content, |reference| {
+            match substitute::target(reference, metadata, |n| resources.contains_key(n))? {
+                Target::Metadata(value) => Ok(substitute::text(value)),
+                Target::Resource { .. } => Err(format!(
+                    "`${{{reference}}}` is a resource output, which paved does not write into files"
+                )),
+            }
+        })
+        .map_err(|e| e.message)
     }
 
     /// A Score probe as a paved probe: the exec form when there is one (Score prefers it),
@@ -886,7 +968,12 @@ mod tests {
     fn unknown_placeholders_and_left_out_parts_are_reported() {
         let mut score = workload();
         score["containers"]["main"]["variables"]["BAD"] = json!("${metadata.nope}");
-        score["containers"]["main"]["files"] = json!({"/etc/x": {"content": "x"}});
+        score["containers"]["main"]["files"] = json!({
+            "/etc/x": {"source": "x.conf"},
+            "/etc/name": {"content": "${metadata.name} $${kept}", "mode": "0600"},
+            "/etc/raw": {"content": "${metadata.name}", "noExpand": true},
+            "/etc/db": {"content": "${resources.db.host}"},
+        });
         score["containers"]["sidecar"] = json!({"image": "busybox"});
         let order = [String::from("main"), String::from("sidecar")];
         let conversion = convert(&score, &order, None);
@@ -899,9 +986,17 @@ mod tests {
             codes,
             vec![
                 (Code::UnknownPlaceholder, "/containers/main/variables/BAD"),
-                (Code::ScoreUnsupported, "/containers/main/files"),
+                (Code::ScoreUnsupported, "/containers/main/files/~1etc~1db"),
+                (Code::ScoreUnsupported, "/containers/main/files/~1etc~1x"),
                 (Code::ScoreUnsupported, "/containers/sidecar"),
             ]
+        );
+        assert_eq!(
+            conversion.service["spec"]["files"],
+            json!({
+                "/etc/name": {"content": "orders ${kept}", "mode": "0600"},
+                "/etc/raw": {"content": "${metadata.name}"},
+            })
         );
     }
 
