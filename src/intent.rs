@@ -641,6 +641,9 @@ pub struct ServiceSpec {
     /// Files mounted into the container, by absolute path.
     #[serde(default)]
     pub files: Arc<BTreeMap<String, File>>,
+    /// Containers beside the service's own, by name.
+    #[serde(default)]
+    pub sidecars: Arc<BTreeMap<String, Sidecar>>,
     #[serde(default)]
     pub secrets: Arc<BTreeMap<String, SecretRef>>,
     #[serde(default)]
@@ -681,6 +684,18 @@ impl<'de> Deserialize<'de> for EnvValue {
             other => other.to_string(),
         }))
     }
+}
+
+/// A container beside the service's own in each pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
 }
 
 /// A file mounted into the container: its text or its base64 bytes.

@@ -362,6 +362,21 @@ impl Checker<'_> {
     /// Checks of one spec, base or with an environment's overrides applied.
     fn spec(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
         self.ports(spec, places, findings);
+        let name = &self.service.metadata.name;
+        if spec.sidecars.contains_key(name) {
+            findings.push(
+                places
+                    .finding(
+                        Code::DuplicateName,
+                        &format!("/sidecars/{}", escape_pointer(name)),
+                        format!(
+                            "sidecar `{name}` has the service's name, which its own container has"
+                        ),
+                    )
+                    .label("duplicate container name")
+                    .help("give the sidecar another name"),
+            );
+        }
         if let Some(size) = &spec.size
             && self.config.size(size).is_none()
         {

@@ -518,6 +518,20 @@ fn resources(unit: &Unit<'_>) -> Json {
     })
 }
 
+/// What every container of a service's pods may do: as little as possible.
+fn container_security(user: u32) -> Json {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "capabilities": { "drop": ["ALL"] },
+        "seccompProfile": { "type": "RuntimeDefault" },
+    })
+}
+
 fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
     let user = unit.config.kubernetes.run_as_user;
     let mut container = json!({
@@ -525,16 +539,7 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
         "image": unit.spec.image,
         "imagePullPolicy": "Always",
         "resources": resources(unit),
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "runAsUser": user,
-            "runAsGroup": user,
-            "capabilities": { "drop": ["ALL"] },
-            "seccompProfile": { "type": "RuntimeDefault" },
-        },
+        "securityContext": container_security(user),
         // The root file system is read-only; /tmp is the one writable place.
         "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
     });
@@ -564,6 +569,31 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
     if let (Some((_, mounts)), Some(list)) = (&files, container["volumeMounts"].as_array_mut()) {
         list.extend(mounts.iter().cloned());
     }
+    let mut containers = vec![container];
+    containers.extend(unit.spec.sidecars.iter().map(|(name, sidecar)| {
+        let mut side = json!({
+            "name": name,
+            "image": sidecar.image,
+            "imagePullPolicy": "Always",
+            "resources": resources(unit),
+            "securityContext": container_security(user),
+            "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+        });
+        if !sidecar.command.is_empty() {
+            side["command"] = json!(sidecar.command);
+        }
+        if !sidecar.args.is_empty() {
+            side["args"] = json!(sidecar.args);
+        }
+        if !sidecar.env.is_empty() {
+            side["env"] = sidecar
+                .env
+                .iter()
+                .map(|(name, value)| json!({ "name": name, "value": value }))
+                .collect();
+        }
+        side
+    }));
     let mut pod_spec = json!({
         "serviceAccountName": unit.name(),
         "automountServiceAccountToken": false,
@@ -575,7 +605,7 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
             "fsGroup": user,
             "seccompProfile": { "type": "RuntimeDefault" },
         },
-        "containers": [container],
+        "containers": containers,
         "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "256Mi" } }],
     });
     if let (Some((volume, _)), Some(list)) = (files, pod_spec["volumes"].as_array_mut()) {
@@ -643,16 +673,27 @@ fn checkov_skips(unit: &Unit<'_>) -> Json {
     }
     let declared = probes(unit);
     let has = |key: &str| declared.iter().any(|(k, _)| *k == key);
+    let sidecars = !unit.spec.sidecars.is_empty();
     if !has("livenessProbe") {
         skips.push((
             "CKV_K8S_8",
             "the service serves no traffic and declares no liveness probe",
+        ));
+    } else if sidecars {
+        skips.push((
+            "CKV_K8S_8",
+            "sidecars declare no probes; the pod's health is its service container's",
         ));
     }
     if !has("readinessProbe") {
         skips.push((
             "CKV_K8S_9",
             "the service serves no traffic and declares no readiness probe",
+        ));
+    } else if sidecars {
+        skips.push((
+            "CKV_K8S_9",
+            "sidecars declare no probes; the pod's health is its service container's",
         ));
     }
     let map: serde_json::Map<String, Json> = skips

@@ -403,15 +403,16 @@ impl Converter<'_> {
         {
             self.container(main, container, &mut spec);
         }
+        let mut sidecars = Map::new();
         for other in names {
-            self.unsupported(
-                format!("/containers/{}", escape_pointer(other)),
-                format!(
-                    "container `{}` is not rendered: paved runs one container per service, the first one declared",
-                    schema::printable(other)
-                ),
-                "run it as a service of its own, add it with a platform patch (docs/extending.md), or remove it",
-            );
+            if let Some(container) = containers.get(other)
+                && let Some(sidecar) = self.sidecar(other, container)
+            {
+                sidecars.insert(other.clone(), sidecar);
+            }
+        }
+        if !sidecars.is_empty() {
+            spec.insert("sidecars".into(), Json::Object(sidecars));
         }
         let resources = self.resources();
         if !resources.is_empty() {
@@ -527,24 +528,35 @@ impl Converter<'_> {
                 spec.insert("files".into(), Json::Object(files));
             }
         }
-        for (field, what, help) in [
-            (
-                "volumes",
-                "volumes are not mounted",
-                "mount volumes with a platform template or patch (docs/extending.md), or remove them",
-            ),
-            (
-                "before",
-                "start order between containers is not rendered",
-                "remove `before`: paved runs one container per service",
-            ),
-            (
-                "resources",
-                "container CPU and memory are not used: paved sizes them from `paved.dev/size`",
-                "set the `paved.dev/size` annotation to a size of paved.yaml, and remove `resources`",
-            ),
-        ] {
-            if container.get(field).is_some() {
+        self.left_out(&at, name, container, &["volumes", "before", "resources"]);
+    }
+
+    /// Report the fields of a container that paved does not render.
+    fn left_out(&mut self, at: &str, name: &str, container: &Json, fields: &[&str]) {
+        for field in fields {
+            let (what, help) = match *field {
+                "files" => (
+                    "a sidecar's files are not mounted",
+                    "mount them with a platform template or patch (docs/extending.md), or bake them into the image",
+                ),
+                "volumes" => (
+                    "volumes are not mounted",
+                    "mount volumes with a platform template or patch (docs/extending.md), or remove them",
+                ),
+                "before" => (
+                    "start order between containers is not rendered: all start together",
+                    "remove `before`, or make the container wait for what it needs",
+                ),
+                "resources" => (
+                    "container CPU and memory are not used: paved sizes every container from `paved.dev/size`",
+                    "set the `paved.dev/size` annotation to a size of paved.yaml, and remove `resources`",
+                ),
+                _ => (
+                    "a sidecar's probes are not rendered: the pod's health is the first container's",
+                    "probe the first container, or remove the sidecar's probe",
+                ),
+            };
+            if container.get(*field).is_some() {
                 self.unsupported(
                     format!("{at}/{field}"),
                     format!(
@@ -555,6 +567,73 @@ impl Converter<'_> {
                 );
             }
         }
+    }
+
+    /// A container after the first as a paved sidecar: its image, command, arguments and
+    /// variables, with the workload's metadata substituted. One that reads resource
+    /// outputs is left out: paved delivers outputs to the service's own container.
+    fn sidecar(&mut self, name: &str, container: &Json) -> Option<Json> {
+        let at = format!("/containers/{}", escape_pointer(name));
+        let mut sidecar = json!({ "image": container.get("image").cloned().unwrap_or_default() });
+        let mut failed = None;
+        for field in ["command", "args"] {
+            let Some(items) = container.get(field).and_then(Json::as_array) else {
+                continue;
+            };
+            let mut converted = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match self.file_content(item.as_str().unwrap_or_default()) {
+                    Ok(text) => converted.push(json!(text)),
+                    Err(message) => {
+                        failed = failed.or(Some((format!("{at}/{field}/{i}"), message)))
+                    }
+                }
+            }
+            sidecar[field] = Json::Array(converted);
+        }
+        if let Some(variables) = container.get("variables").and_then(Json::as_object) {
+            let mut env = Map::new();
+            for (key, value) in variables {
+                match self.file_content(value.as_str().unwrap_or_default()) {
+                    Ok(text) => {
+                        env.insert(key.clone(), json!(text));
+                    }
+                    Err(message) => {
+                        let pointer = format!("{at}/variables/{}", escape_pointer(key));
+                        failed = failed.or(Some((pointer, message)));
+                    }
+                }
+            }
+            if !env.is_empty() {
+                sidecar["env"] = Json::Object(env);
+            }
+        }
+        if let Some((pointer, message)) = failed {
+            self.unsupported(
+                pointer,
+                format!("container `{}` is not rendered: {message}", schema::printable(name)),
+                "read resource outputs in the first container, or run this one as a workload of its own",
+            );
+            return None;
+        }
+        self.left_out(
+            &at,
+            name,
+            container,
+            &[
+                "files",
+                "volumes",
+                "before",
+                "resources",
+                "livenessProbe",
+                "readinessProbe",
+            ],
+        );
+        let paved = format!("/spec/sidecars/{}", escape_pointer(name));
+        self.map.insert(paved.clone(), at.clone());
+        self.map
+            .insert(format!("{paved}/env"), format!("{at}/variables"));
+        Some(sidecar)
     }
 
     /// Score's files (a map by target path, or the deprecated list) as paved files:
@@ -622,8 +701,8 @@ impl Converter<'_> {
         out
     }
 
-    /// A file's content with the workload's metadata substituted; outputs of resources
-    /// are not known when files are written.
+    /// A value written as is (a file's content, a sidecar's variable) with the
+    /// workload's metadata substituted; outputs of resources are not known then.
     fn file_content(&self, content: &str) -> Result<String, String> {
         let metadata = &self.metadata;
         let resources = &self.resources;
@@ -631,7 +710,7 @@ impl Converter<'_> {
             match substitute::target(reference, metadata, |n| resources.contains_key(n))? {
                 Target::Metadata(value) => Ok(substitute::text(value)),
                 Target::Resource { .. } => Err(format!(
-                    "`${{{reference}}}` is a resource output, which paved does not write into files"
+                    "`${{{reference}}}` is a resource output, which paved gives only to the first container's variables"
                 )),
             }
         })
@@ -988,8 +1067,11 @@ mod tests {
                 (Code::UnknownPlaceholder, "/containers/main/variables/BAD"),
                 (Code::ScoreUnsupported, "/containers/main/files/~1etc~1db"),
                 (Code::ScoreUnsupported, "/containers/main/files/~1etc~1x"),
-                (Code::ScoreUnsupported, "/containers/sidecar"),
             ]
+        );
+        assert_eq!(
+            conversion.service["spec"]["sidecars"],
+            json!({"sidecar": {"image": "busybox"}})
         );
         assert_eq!(
             conversion.service["spec"]["files"],

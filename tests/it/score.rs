@@ -161,3 +161,29 @@ fn other_tools_yaml_beside_score_files_is_left_alone() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["intents"], 4);
 }
+
+#[test]
+fn a_sidecar_cannot_take_the_services_name() {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(
+        &testdata("invalid/score-no-owner/teams"),
+        &repo.path().join("teams"),
+        &[],
+    );
+    std::fs::write(
+        repo.path().join("service.yaml"),
+        "apiVersion: paved.dev/v1\nkind: Service\nmetadata: {name: web, owner: shop}\nspec:\n  type: worker\n  image: ghcr.io/acme/web:1.0.0\n  sidecars:\n    web: {image: ghcr.io/acme/proxy:1.0.0}\n",
+    )
+    .unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1, "{report:#}");
+    let findings = report["findings"].as_array().unwrap();
+    let finding = findings
+        .iter()
+        .find(|f| f["code"] == "duplicate-name")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(8), Some(10))
+    );
+}
