@@ -187,3 +187,35 @@ fn a_sidecar_cannot_take_the_services_name() {
         (Some(8), Some(10))
     );
 }
+
+/// A Score workload's change shows in `paved diff` like a Service's, and the graph
+/// draws its resources, shared ones once.
+#[test]
+fn diff_and_graph_see_score_workloads() {
+    use super::repos::{edit, git};
+    let repo = score_repo();
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    edit(
+        &repo.path().join("services/storefront/score.yaml"),
+        "storefront:5.0.2",
+        "storefront:5.1.0",
+    );
+    let root = repo.path().to_str().unwrap();
+    let output = paved(&["diff", "--repo", root, "--base", "HEAD", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = report.to_string();
+    assert!(text.contains("storefront:5.1.0"), "{report:#}");
+    assert!(
+        !text.contains("\"orders\""),
+        "only storefront changed: {report:#}"
+    );
+    let graph = stdout(&paved(&["graph", "--repo", root]));
+    assert_eq!(graph.matches("orders-db (postgres)").count(), 1, "{graph}");
+    assert!(
+        graph.contains("svc_storefront -.-> shared_orders_db"),
+        "{graph}"
+    );
+}
