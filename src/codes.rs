@@ -186,7 +186,7 @@ codes! {
         fix: "Fix the environment name, or declare the environment in paved.yaml.";
     UnknownResourceType = "unknown-resource-type", Error, "references",
         summary: "A resource has a type paved has no provisioner for.",
-        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route.",
+        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port.",
         fix: "Use one of the built-in types (the finding suggests the closest).";
     UnknownResource = "unknown-resource", Error, "references",
         summary: "An environment override names a resource the service does not declare.",
@@ -205,8 +205,8 @@ codes! {
         explanation: "Sizes are t-shirt sizes that the platform maps to CPU and memory in paved.yaml (`sizes`).",
         fix: "Use one of the configured sizes (the message lists them), or add the size to paved.yaml.";
     UnknownPort = "unknown-port", Error, "references",
-        summary: "A probe or the exposure names a port the service does not declare.",
-        explanation: "Ports are referred to by name or number; the name or number must appear in `spec.ports`.",
+        summary: "A probe, the exposure or a service-port names a port that is not declared.",
+        explanation: "Ports are referred to by name or number; the name or number must appear in `spec.ports` (of the service a `service-port` resource names, for that resource).",
         fix: "Use a port from `spec.ports`, or declare the port.";
     DuplicatePort = "duplicate-port", Error, "references",
         summary: "Two ports have the same name or number.",

@@ -229,6 +229,7 @@ pub fn convert(score: &Json, order: &[String], default_owner: Option<&str>) -> C
             .unwrap_or_default(),
         map: PointerMap::default(),
         notes: Vec::new(),
+        dependencies: std::collections::BTreeMap::new(),
     };
     let metadata = converter.metadata(default_owner);
     let spec = converter.spec(order);
@@ -253,6 +254,8 @@ struct Converter<'a> {
     resources: Map<String, Json>,
     map: PointerMap,
     notes: Vec<Note>,
+    /// Services the workload calls through `service-port` resources, with where.
+    dependencies: std::collections::BTreeMap<String, String>,
 }
 
 fn annotation_pointer(key: &str) -> String {
@@ -417,6 +420,19 @@ impl Converter<'_> {
         let resources = self.resources();
         if !resources.is_empty() {
             spec.insert("resources".into(), Json::Object(resources));
+        }
+        // A service-port is a call to another service: a dependency, which opens its
+        // network policy to this one.
+        if !self.dependencies.is_empty() {
+            let dependencies = std::mem::take(&mut self.dependencies);
+            for (i, pointer) in dependencies.values().enumerate() {
+                self.map
+                    .insert(format!("/spec/dependencies/{i}"), pointer.clone());
+            }
+            spec.insert(
+                "dependencies".into(),
+                json!(dependencies.keys().collect::<Vec<_>>()),
+            );
         }
         spec
     }
@@ -794,6 +810,13 @@ impl Converter<'_> {
             if kind == "route" {
                 self.route_port(&mut converted["params"]);
             }
+            if kind == "service-port"
+                && let Some(workload) = converted.pointer("/params/workload").and_then(Json::as_str)
+            {
+                self.dependencies
+                    .entry(workload.to_string())
+                    .or_insert_with(|| format!("{at}/params/workload"));
+            }
             if resource.get("metadata").is_some() {
                 self.unsupported(
                     format!("{at}/metadata"),
@@ -1110,6 +1133,22 @@ mod tests {
         assert_eq!(
             conversion.service["spec"]["resources"]["public"]["params"],
             json!({"host": "orders.example", "port": "web"})
+        );
+    }
+
+    #[test]
+    fn a_service_port_is_a_dependency() {
+        let mut score = workload();
+        score["resources"]["api"] =
+            json!({"type": "service-port", "params": {"workload": "billing", "port": "http"}});
+        let conversion = convert(&score, &[String::from("main")], None);
+        assert_eq!(
+            conversion.service["spec"]["dependencies"],
+            json!(["billing"])
+        );
+        assert_eq!(
+            conversion.map.translate("/spec/dependencies/0"),
+            "/resources/api/params/workload"
         );
     }
 

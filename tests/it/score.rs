@@ -219,3 +219,26 @@ fn diff_and_graph_see_score_workloads() {
         "{graph}"
     );
 }
+
+#[test]
+fn a_service_port_must_name_a_port_of_its_service() {
+    let repo = score_repo();
+    super::repos::edit(
+        &repo.path().join("services/storefront/score.yaml"),
+        "      port: http\n",
+        "      port: grpc\n",
+    );
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1, "{report:#}");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "unknown-port")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(finding["file"], "services/storefront/score.yaml");
+    assert!(
+        finding["help"].as_str().unwrap().contains("`http`"),
+        "{finding:#}"
+    );
+}
