@@ -24,6 +24,20 @@ deny contains {"msg": sprintf("image %q uses the `latest` tag", [image]), "path"
 }
 
 # The tag: what follows `:` in the last path segment (a registry port comes earlier).
+deny contains {"msg": sprintf("sidecar %q: image %q has no tag or digest", [name, image]), "path": sprintf("spec.sidecars.%s.image", [name])} if {
+	some name, sidecar in input.intent.spec.sidecars
+	image := sidecar.image
+	not contains(image, "@sha256:")
+	not tag(image)
+}
+
+deny contains {"msg": sprintf("sidecar %q: image %q uses the `latest` tag", [name, image]), "path": sprintf("spec.sidecars.%s.image", [name])} if {
+	some name, sidecar in input.intent.spec.sidecars
+	image := sidecar.image
+	not contains(image, "@sha256:")
+	tag(image) == "latest"
+}
+
 tag(image) := t if {
 	parts := split(image, "/")
 	last := parts[count(parts) - 1]

@@ -24,3 +24,7 @@ test_version_tag_passes if {
 test_digest_passes if {
 	count(image_pinned.deny) == 0 with input as image("ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 }
+
+test_sidecar_on_latest_is_denied if {
+	count(image_pinned.deny) == 1 with input as {"intent": {"spec": {"image": "ghcr.io/acme/api:1.0.0", "sidecars": {"proxy": {"image": "ghcr.io/acme/proxy:latest"}}}}}
+}

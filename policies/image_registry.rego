@@ -20,6 +20,14 @@ deny contains {"msg": sprintf("image %q is not from an allowed registry (%s)", [
 
 # A registry entry is a path prefix: `ghcr.io/acme` allows `ghcr.io/acme/api`, not
 # `ghcr.io/acme-evil/api`.
+deny contains {"msg": sprintf("sidecar %q: image %q is not from an allowed registry (%s)", [name, image, concat(", ", registries)]), "path": sprintf("spec.sidecars.%s.image", [name])} if {
+	registries := input.platform.registries
+	count(registries) > 0
+	some name, sidecar in input.intent.spec.sidecars
+	image := sidecar.image
+	not allowed(image, registries)
+}
+
 allowed(image, registries) if {
 	some registry in registries
 	prefix := trim_suffix(registry, "/")

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check;
-use crate::cli::{Cli, Color, Command, NewCommand, OwnersFormat, PolicyCommand};
+use crate::cli::{Cli, Color, Command, ConvertCommand, NewCommand, OwnersFormat, PolicyCommand};
 use crate::codes::{self, Code};
 use crate::error::Error;
 use crate::finding::Severity;
@@ -90,6 +90,9 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 .unwrap_or_else(|_| context.cwd.clone());
             explain(&root, code.as_deref(), list)
         }
+        Command::Convert {
+            command: ConvertCommand::Score { file },
+        } => convert_score(cli.repo.as_deref(), &context.cwd, &file, style),
         Command::Schema { name, out } => {
             schema_command(name.as_deref(), out.as_deref(), &context.cwd)
         }
@@ -687,6 +690,59 @@ fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error
             info.fix
         ),
         ..Outcome::default()
+    })
+}
+
+/// `paved convert score FILE`: the Services the file's workloads become, on stdout;
+/// nothing but the findings when they have errors.
+fn convert_score(
+    repo: Option<&Path>,
+    cwd: &Path,
+    file: &Path,
+    style: Style,
+) -> Result<Outcome, Error> {
+    let path = cwd.join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let schemas = schema::Schemas::new().map_err(Error::Internal)?;
+    // The repository's paved.yaml may name the owner of workloads that name none.
+    let root = repository(repo, cwd)?;
+    let config = crate::config::load(&Repo::work_tree(&root), &schemas)
+        .map(|loaded| loaded.config)
+        .unwrap_or_default();
+    let source = std::sync::Arc::new(crate::source::SourceFile::new(
+        file.to_string_lossy().replace('\\', "/"),
+        text,
+    ));
+    let mut findings = Vec::new();
+    let services = crate::score::convert_file(
+        &source,
+        &schemas,
+        config.default_owner.as_deref(),
+        config.limits.yaml,
+        &mut findings,
+    );
+    crate::finding::sort(&mut findings);
+    let failed = findings.iter().any(|f| f.severity == Severity::Error);
+    if services.is_empty() && !failed {
+        return Err(Error::Usage(format!(
+            "{}: no Score workload (apiVersion: score.dev/v1b1) in this file",
+            file.display()
+        )));
+    }
+    let stats = check::Stats {
+        files: 1,
+        intent_files: 1,
+        intents: services.len(),
+    };
+    let report = report::render(report::Format::Human, &findings, &stats, style);
+    Ok(Outcome {
+        stdout: if failed {
+            String::new()
+        } else {
+            crate::render::yaml_out::documents(&services)
+        },
+        stderr: report.stderr,
+        code: u8::from(failed),
     })
 }
 

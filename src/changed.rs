@@ -132,12 +132,18 @@ pub fn since(
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        if !text.contains(crate::intent::API_GROUP) {
+        if !crate::intent::may_hold_intents(text.as_bytes()) {
             continue;
         }
         let file = Arc::new(SourceFile::new(path.clone(), text));
         let documents = crate::yaml::load(&file, config.limits.yaml).documents;
-        let loaded = crate::intent::load_documents(&file, documents, schemas, &mut Vec::new());
+        let loaded = crate::intent::load_documents(
+            &file,
+            documents,
+            schemas,
+            config.default_owner.as_deref(),
+            &mut Vec::new(),
+        );
         changes.old.add(&loaded);
     }
     changes.files = changed;

@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 use crate::discover::Candidate;
 use crate::error::Error;
 use crate::finding::{self, Finding, Severity};
-use crate::intent::{self, API_GROUP};
+use crate::intent;
 use crate::platform::Platform;
 use crate::policy::{self, Policies};
 use crate::repo::Repo;
@@ -256,7 +256,13 @@ fn check_file(
                     .iter()
                     .map(|p| intent::yaml_finding(&file, p)),
             );
-            intent::load_documents(&file, loaded.documents, schemas, &mut findings)
+            intent::load_documents(
+                &file,
+                loaded.documents,
+                schemas,
+                config.default_owner.as_deref(),
+                &mut findings,
+            )
         }
     };
     FileOutcome { findings, intents }
@@ -292,9 +298,7 @@ fn read(repo: &Repo, candidate: &Candidate, config: &Config) -> Read {
                 "file is larger than the {limit}-byte limit (`limits.maxFileBytes`); it was not read"
             );
             // A big file of another tool's YAML is worth a warning, not a failure.
-            let holds_intents = head
-                .windows(API_GROUP.len())
-                .any(|w| w == API_GROUP.as_bytes());
+            let holds_intents = intent::may_hold_intents(&head);
             let severity = if holds_intents {
                 Severity::Error
             } else {
@@ -322,9 +326,9 @@ fn read(repo: &Repo, candidate: &Candidate, config: &Config) -> Read {
         return refused(&file, file.text.len(), Code::FileBinary, message.into());
     }
     match String::from_utf8(bytes) {
-        // Only files that mention the API group can hold intents; the rest are other
-        // tools' YAML and are left alone.
-        Ok(text) if text.contains(API_GROUP) => {
+        // Only files that mention paved's or Score's API group can hold intents; the
+        // rest are other tools' YAML and are left alone.
+        Ok(text) if intent::may_hold_intents(text.as_bytes()) => {
             Read::Text(Arc::new(SourceFile::new(relative.clone(), text)))
         }
         Ok(_) => Read::NotIntents,

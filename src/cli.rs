@@ -129,6 +129,11 @@ pub enum Command {
         #[arg(long, conflicts_with = "code")]
         list: bool,
     },
+    /// Print the paved intents equivalent to another tool's files
+    Convert {
+        #[command(subcommand)]
+        command: ConvertCommand,
+    },
     /// Export the JSON Schemas of intents and paved.yaml, for editors
     Schema {
         /// Print this schema to stdout (`service`, `team`, `config` or `common`)
@@ -179,6 +184,15 @@ pub enum NewCommand {
         /// How people call it [default: from the name]
         #[arg(long, value_name = "TEXT")]
         display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConvertCommand {
+    /// Print the Service intent each Score workload (score.dev/v1b1) of FILE becomes
+    Score {
+        /// The Score file, e.g. score.yaml
+        file: PathBuf,
     },
 }
 

@@ -190,7 +190,7 @@ codes! {
         fix: "Fix the environment name, or declare the environment in paved.yaml.";
     UnknownResourceType = "unknown-resource-type", Error, "references",
         summary: "A resource has a type paved has no provisioner for.",
-        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route.",
+        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port.",
         fix: "Use one of the built-in types (the finding suggests the closest).";
     UnknownResource = "unknown-resource", Error, "references",
         summary: "An environment override names a resource the service does not declare.",
@@ -209,8 +209,8 @@ codes! {
         explanation: "Sizes are t-shirt sizes that the platform maps to CPU and memory in paved.yaml (`sizes`).",
         fix: "Use one of the configured sizes (the message lists them), or add the size to paved.yaml.";
     UnknownPort = "unknown-port", Error, "references",
-        summary: "A probe or the exposure names a port the service does not declare.",
-        explanation: "Ports are referred to by name or number; the name or number must appear in `spec.ports`.",
+        summary: "A probe, the exposure or a service-port names a port that is not declared.",
+        explanation: "Ports are referred to by name or number; the name or number must appear in `spec.ports` (of the service a `service-port` resource names, for that resource).",
         fix: "Use a port from `spec.ports`, or declare the port.";
     DuplicatePort = "duplicate-port", Error, "references",
         summary: "Two ports have the same name or number.",
@@ -276,6 +276,18 @@ codes! {
         summary: "A path paved would write or delete is not a path inside the output folder.",
         explanation: "paved writes, renames and deletes only plain relative paths inside the output folder: not empty, not absolute, without `..`, `.` or empty names, backslashes or control characters, and outside its own `.paved/` folder. Such a path came from the manifest (`.paved/manifest.json`, which lists the files paved owns and is only ever written by paved), or from a name, a platform template or a provisioner. Nothing is written or deleted for it, and the run writes nothing.",
         fix: "If the manifest lists it, remove the entry or restore the manifest from git (`git checkout -- <output>/.paved/manifest.json`); otherwise rename the template or intent that produced it.";
+    ScoreNoOwner = "score-no-owner", Error, "score",
+        summary: "A Score workload does not say which team owns it.",
+        explanation: "Every service paved renders belongs to a team: its namespace, CODEOWNERS, catalog entity and alert routing come from it. Score has no owner field, so paved reads it from the workload's `paved.dev/owner` annotation, or from `defaults.owner` in paved.yaml.",
+        fix: "Add `paved.dev/owner: <team>` under `metadata.annotations`, or set a default owner with `defaults: {owner: <team>}` in paved.yaml.";
+    ScoreUnsupported = "score-unsupported", Warning, "score",
+        summary: "A part of a Score workload that paved does not render.",
+        explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, probes, ports) and the others as sidecars (image, command, arguments, variables). What a Score workload says beyond that (volumes, start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
+        fix: "Move what is left out to paved's own means (a platform template or patch, a size for CPU and memory), or remove it from the workload.";
+    ScoreResourceParams = "score-resource-params", Error, "score",
+        summary: "A Score resource's params use a placeholder that paved cannot resolve.",
+        explanation: "Placeholders in resource params are substituted when the workload is read: `${metadata.<key>}` is replaced by the workload's metadata. Outputs of other resources are only known when the cloud creates them, and paved's provisioners take literal params, so `${resources...}` is not allowed in params.",
+        fix: "Write the value itself in the params, or pass the other resource's output to the container through a variable.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

@@ -25,6 +25,8 @@ pub struct Config {
     /// T-shirt sizes, in the order paved.yaml lists them.
     pub sizes: Vec<(String, Size)>,
     pub default_size: String,
+    /// The team that owns Score workloads whose annotations name none.
+    pub default_owner: Option<String>,
     pub cloud: Cloud,
     pub limits: Limits,
     pub kubernetes: Kubernetes,
@@ -261,6 +263,7 @@ impl Default for Config {
             registries: Vec::new(),
             sizes: default_sizes(),
             default_size: String::from("small"),
+            default_owner: None,
             cloud,
             limits: Limits::default(),
             kubernetes: Kubernetes::default(),
@@ -374,6 +377,7 @@ struct RawEnvironment {
 #[derive(Deserialize, Default)]
 struct RawDefaults {
     size: Option<String>,
+    owner: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -590,8 +594,10 @@ fn resolve(raw: Raw, root: &yaml::Node) -> Config {
             .map_or(defaults.sizes, |sizes| in_file_order(root, "sizes", sizes)),
         default_size: raw
             .defaults
-            .and_then(|d| d.size)
+            .as_ref()
+            .and_then(|d| d.size.clone())
             .unwrap_or(defaults.default_size),
+        default_owner: raw.defaults.and_then(|d| d.owner),
         cloud,
         limits,
         kubernetes: raw.kubernetes,

@@ -27,6 +27,34 @@ pub struct Origin {
     /// Index of the document in its file.
     pub document: usize,
     tree: Arc<OnceLock<Node>>,
+    /// For a document read as another kind (a Score workload read as a Service): where
+    /// each part of the intent came from in the document.
+    map: Option<Arc<PointerMap>>,
+}
+
+/// JSON pointer prefixes of an intent and the places of the document they came from.
+#[derive(Debug, Default)]
+pub struct PointerMap(Vec<(String, String)>);
+
+impl PointerMap {
+    pub fn insert(&mut self, intent: impl Into<String>, document: impl Into<String>) {
+        self.0.push((intent.into(), document.into()));
+    }
+
+    /// The document pointer for an intent pointer: its longest mapped prefix replaced;
+    /// the whole document when nothing maps it.
+    pub fn translate(&self, pointer: &str) -> String {
+        self.0
+            .iter()
+            .filter(|(from, _)| {
+                pointer
+                    .strip_prefix(from.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .max_by_key(|(from, _)| from.len())
+            .map(|(from, to)| format!("{to}{}", &pointer[from.len()..]))
+            .unwrap_or_default()
+    }
 }
 
 impl Origin {
@@ -35,6 +63,22 @@ impl Origin {
             file: Arc::clone(file),
             document,
             tree: Arc::new(OnceLock::from(root)),
+            map: None,
+        }
+    }
+
+    /// The same place, with intent pointers mapped to the document's by `map`.
+    pub fn mapped(self, map: PointerMap) -> Self {
+        Self {
+            map: Some(Arc::new(map)),
+            ..self
+        }
+    }
+
+    fn document_pointer<'p>(&self, pointer: &'p str) -> std::borrow::Cow<'p, str> {
+        match &self.map {
+            Some(map) => std::borrow::Cow::Owned(map.translate(pointer)),
+            None => std::borrow::Cow::Borrowed(pointer),
         }
     }
 
@@ -44,6 +88,7 @@ impl Origin {
             file: Arc::clone(file),
             document,
             tree: Arc::new(OnceLock::new()),
+            map: None,
         }
     }
 
@@ -53,6 +98,7 @@ impl Origin {
             file: Arc::clone(&self.file),
             document: self.document,
             tree: Arc::new(OnceLock::new()),
+            map: self.map.clone(),
         }
     }
 
@@ -75,7 +121,8 @@ impl Origin {
 
     /// The spans of the deepest existing node on the way to `pointer`.
     pub fn locate(&self, pointer: &str) -> Located {
-        let mut prefix = pointer;
+        let pointer = self.document_pointer(pointer);
+        let mut prefix = pointer.as_ref();
         loop {
             if let Some((label, node)) = self.root().pointer(prefix) {
                 let label = if prefix.is_empty() {
@@ -110,9 +157,12 @@ impl Origin {
     /// that introduces it), the value itself otherwise.
     pub fn place(&self, pointer: &str) -> Location {
         let located = self.locate(pointer);
-        let collection = self.root().pointer(pointer).is_some_and(|(_, node)| {
-            matches!(node.value, yaml::Value::Map(_) | yaml::Value::Seq(_))
-        });
+        let collection = self
+            .root()
+            .pointer(&self.document_pointer(pointer))
+            .is_some_and(|(_, node)| {
+                matches!(node.value, yaml::Value::Map(_) | yaml::Value::Seq(_))
+            });
         let span = if collection {
             located.label
         } else {
@@ -227,11 +277,20 @@ pub enum Intent {
     Team(Box<Team>),
 }
 
+/// Whether a file's text may hold intents: paved's own, or Score workloads.
+pub fn may_hold_intents(text: &[u8]) -> bool {
+    [API_GROUP, crate::score::API_GROUP]
+        .iter()
+        .any(|group| text.windows(group.len()).any(|w| w == group.as_bytes()))
+}
+
 /// Recognise intents among a file's documents and check each against its schema.
+/// Score workloads are read as Services; `default_owner` owns those that name no owner.
 pub fn load_documents(
     file: &Arc<SourceFile>,
     documents: Vec<Node>,
     schemas: &Schemas,
+    default_owner: Option<&str>,
     findings: &mut Vec<Finding>,
 ) -> Vec<Loaded> {
     let mut loaded = Vec::new();
@@ -262,6 +321,17 @@ pub fn load_documents(
             }
             continue;
         };
+        if api_version.starts_with(crate::score::API_GROUP) {
+            loaded.extend(crate::score::load_document(
+                file,
+                index,
+                root,
+                schemas,
+                default_owner,
+                findings,
+            ));
+            continue;
+        }
         if !api_version.starts_with(API_GROUP) {
             continue;
         }
@@ -338,15 +408,18 @@ pub fn load_documents(
 
 /// Remove the values that violate the schema until the rest is valid; false when that
 /// would take the document apart (its metadata or spec is missing or wrong).
-fn salvage(schemas: &Schemas, kind: schema::Kind, json: &mut Json) -> bool {
+pub(crate) fn salvage(schemas: &Schemas, kind: schema::Kind, json: &mut Json) -> bool {
     const ROUNDS: usize = 4;
+    let structure: &[&str] = match kind {
+        schema::Kind::Score => &["", "/apiVersion", "/metadata", "/containers"],
+        _ => &["", "/apiVersion", "/kind", "/metadata", "/spec"],
+    };
     for _ in 0..ROUNDS {
         let mut pointers = schemas.offending(kind, json);
         if pointers.is_empty() {
             return true;
         }
-        const STRUCTURE: &[&str] = &["", "/apiVersion", "/kind", "/metadata", "/spec"];
-        if pointers.iter().any(|p| STRUCTURE.contains(&p.as_str())) {
+        if pointers.iter().any(|p| structure.contains(&p.as_str())) {
             return false;
         }
         // Deepest and last first, so removing an item does not shift the others.
@@ -573,6 +646,12 @@ pub struct ServiceSpec {
     pub probes: Arc<Probes>,
     #[serde(default)]
     pub env: Arc<BTreeMap<String, EnvValue>>,
+    /// Files mounted into the container, by absolute path.
+    #[serde(default)]
+    pub files: Arc<BTreeMap<String, File>>,
+    /// Containers beside the service's own, by name.
+    #[serde(default)]
+    pub sidecars: Arc<BTreeMap<String, Sidecar>>,
     #[serde(default)]
     pub secrets: Arc<BTreeMap<String, SecretRef>>,
     #[serde(default)]
@@ -615,12 +694,44 @@ impl<'de> Deserialize<'de> for EnvValue {
     }
 }
 
+/// A container beside the service's own in each pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+/// A file mounted into the container: its text or its base64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct File {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary_content: Option<String>,
+    /// Octal permissions, `0644` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Port {
     pub name: String,
     pub port: u16,
     #[serde(default = "default_protocol")]
     pub protocol: String,
+    /// The Service's port, when it is not the container's.
+    #[serde(
+        default,
+        rename = "servicePort",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_port: Option<u16>,
 }
 
 fn default_protocol() -> String {

@@ -35,6 +35,7 @@ pub mod resolve;
 pub mod resource_types;
 pub mod scaffold;
 pub mod schema;
+pub mod score;
 pub mod source;
 pub mod timings;
 pub mod yaml;

@@ -1181,6 +1181,8 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
         autoscaling,
         probes,
         env,
+        files,
+        sidecars,
         secrets,
         dependencies,
         expose,
@@ -1206,6 +1208,8 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
     }
     visit("probes", shared(probes), &|| text(probes));
     visit("env", shared(env), &|| text(env));
+    visit("files", shared(files), &|| text(files));
+    visit("sidecars", shared(sidecars), &|| text(sidecars));
     visit("secrets", shared(secrets), &|| text(secrets));
     visit("dependencies", shared(dependencies), &|| text(dependencies));
     if let Some(expose) = expose {
@@ -2132,7 +2136,7 @@ mod tests {
             fields(&["production"])
         );
         assert!(!reads("secret-in-env").reads_environment());
-        assert_eq!(reads("image-registry").spec, fields(&["image"]));
+        assert_eq!(reads("image-registry").spec, fields(&["image", "sidecars"]));
     }
 
     #[test]

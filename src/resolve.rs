@@ -213,7 +213,89 @@ pub fn resolve(
     }
     check_cycles(&catalog, findings);
     check_shared_resources(config, &catalog, findings);
+    check_service_ports(&catalog, findings);
     catalog
+}
+
+/// Every `service-port` resource names a service and one of its ports.
+fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
+    for entry in catalog.services.values() {
+        for (name, resource) in entry.service.spec.resources.iter() {
+            if resource.kind != "service-port" {
+                continue;
+            }
+            let at = format!("/spec/resources/{}/params", escape_pointer(name));
+            let workload = resource.params.get("workload").and_then(Json::as_str);
+            let Some(target) = workload.and_then(|w| catalog.services.get(w)) else {
+                // A dependency on the same name is reported already.
+                if workload.is_some_and(|w| entry.service.spec.dependencies.iter().any(|d| d == w))
+                {
+                    continue;
+                }
+                let services: Vec<&str> = catalog.services.keys().map(String::as_str).collect();
+                let message = match workload {
+                    Some(workload) => format!(
+                        "service-port `{name}` names service `{}`, which does not exist",
+                        schema::printable(workload)
+                    ),
+                    None => format!("service-port `{name}` names no service in `params.workload`"),
+                };
+                let help = match workload.and_then(|w| did_you_mean(w, services.iter().copied())) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => String::from("set `params.workload` to the name of a Service"),
+                };
+                findings.push(
+                    entry
+                        .origin
+                        .finding(Code::UnknownDependency, &format!("{at}/workload"), message)
+                        .help(help),
+                );
+                continue;
+            };
+            if service_port(target, resource.params.get("port")).is_none() {
+                let ports: Vec<&str> = target
+                    .service
+                    .spec
+                    .ports
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                findings.push(
+                    entry
+                        .origin
+                        .finding(
+                            Code::UnknownPort,
+                            &format!("{at}/port"),
+                            format!(
+                                "service-port `{name}`: service `{}` has no such port",
+                                target.service.metadata.name
+                            ),
+                        )
+                        .help(if ports.is_empty() {
+                            String::from("the service declares no ports")
+                        } else {
+                            format!("its ports: {}", list(&ports))
+                        }),
+                );
+            }
+        }
+    }
+}
+
+/// The port of `target` a service-port's `port` param names (by name or number; the
+/// first port when it names none).
+pub fn service_port<'e>(target: &'e ServiceEntry, port: Option<&Json>) -> Option<&'e intent::Port> {
+    let ports = &target.service.spec.ports;
+    match port {
+        None => ports.first(),
+        Some(Json::String(name)) => ports.iter().find(|p| &p.name == name),
+        Some(number) => {
+            let number = number.as_u64()?;
+            ports
+                .iter()
+                .find(|p| u64::from(p.service_port.unwrap_or(p.port)) == number)
+        }
+    }
 }
 
 /// Names of one kind of intent.
@@ -362,6 +444,21 @@ impl Checker<'_> {
     /// Checks of one spec, base or with an environment's overrides applied.
     fn spec(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
         self.ports(spec, places, findings);
+        let name = &self.service.metadata.name;
+        if spec.sidecars.contains_key(name) {
+            findings.push(
+                places
+                    .finding(
+                        Code::DuplicateName,
+                        &format!("/sidecars/{}", escape_pointer(name)),
+                        format!(
+                            "sidecar `{name}` has the service's name, which its own container has"
+                        ),
+                    )
+                    .label("duplicate container name")
+                    .help("give the sidecar another name"),
+            );
+        }
         if let Some(size) = &spec.size
             && self.config.size(size).is_none()
         {
@@ -794,7 +891,7 @@ impl Checker<'_> {
                     kind.name(),
                 ));
             }
-            needs_account |= kind.name() != "route";
+            needs_account |= !resource_types::in_cluster(kind.name());
         }
         needs_account && environment.account.is_none()
     }

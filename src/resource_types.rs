@@ -169,7 +169,21 @@ pub const BUILT_IN: &[ResourceType] = &[
         ],
         classes: &[],
     },
+    ResourceType {
+        name: "service-port",
+        description: "A port of another service, reached inside the cluster (`params.workload`, `params.port`: its name or number); the service depends on it.",
+        outputs: &[
+            out("hostname", "The other service's DNS name in the cluster."),
+            out("port", "The port its Kubernetes Service offers."),
+        ],
+        classes: &[],
+    },
 ];
+
+/// Types that live inside the cluster: nothing is created in the cloud for them.
+pub fn in_cluster(name: &str) -> bool {
+    matches!(name, "route" | "service-port")
+}
 
 pub fn find(name: &str) -> Option<&'static ResourceType> {
     BUILT_IN.iter().find(|t| t.name == name)

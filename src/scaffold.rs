@@ -457,7 +457,8 @@ pub fn validate(file: &File, schemas: &crate::schema::Schemas) -> Result<(), Str
         .iter()
         .map(|p| crate::intent::yaml_finding(&source, p))
         .collect();
-    let intents = crate::intent::load_documents(&source, loaded.documents, schemas, &mut findings);
+    let intents =
+        crate::intent::load_documents(&source, loaded.documents, schemas, None, &mut findings);
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == crate::finding::Severity::Error)

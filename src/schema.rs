@@ -46,6 +46,10 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The official Score workload schema (`score.dev/v1b1`); see `schemas/score/SOURCE.md`.
+pub const SCORE_SCHEMA: &str = include_str!("../schemas/score/score-v1b1.json");
+const SCORE_URI: &str = "https://score.dev/schemas/score";
+
 /// Which document a schema checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -57,6 +61,8 @@ pub enum Kind {
     Provisioner,
     Patch,
     Waivers,
+    /// A Score workload.
+    Score,
 }
 
 /// The compiled validators.
@@ -69,12 +75,13 @@ pub struct Schemas {
     provisioner: Validator,
     patch: Validator,
     waivers: Validator,
+    score: Validator,
 }
 
 impl Schemas {
     /// Compile the embedded schemas. They are part of the binary, so a failure here is a bug.
     pub fn new() -> Result<Self, String> {
-        let documents: Vec<(String, Json)> = FILES
+        let mut documents: Vec<(String, Json)> = FILES
             .iter()
             .map(|(name, text)| {
                 serde_json::from_str(text)
@@ -82,6 +89,9 @@ impl Schemas {
                     .map_err(|e| format!("embedded schema {name}: {e}"))
             })
             .collect::<Result<_, _>>()?;
+        let score: Json = serde_json::from_str(SCORE_SCHEMA)
+            .map_err(|e| format!("embedded Score schema: {e}"))?;
+        documents.push((SCORE_URI.to_string(), score));
         let mut registry = Registry::new();
         for (uri, json) in &documents {
             registry = registry
@@ -89,13 +99,14 @@ impl Schemas {
                 .map_err(|e| format!("embedded schema {uri}: {e}"))?;
         }
         let registry = registry.prepare().map_err(|e| e.to_string())?;
-        let build = |reference: &str| -> Result<Validator, String> {
+        let build_uri = |uri: &str| -> Result<Validator, String> {
             jsonschema::options()
                 .offline()
                 .with_registry(&registry)
-                .build(&serde_json::json!({ "$ref": format!("{BASE}{reference}") }))
-                .map_err(|e| format!("embedded schema {reference}: {e}"))
+                .build(&serde_json::json!({ "$ref": uri }))
+                .map_err(|e| format!("embedded schema {uri}: {e}"))
         };
+        let build = |reference: &str| build_uri(&format!("{BASE}{reference}"));
         Ok(Self {
             config: build("config.schema.json")?,
             service: build("service.schema.json")?,
@@ -104,6 +115,7 @@ impl Schemas {
             provisioner: build("provisioner.schema.json")?,
             patch: build("patch.schema.json")?,
             waivers: build("waivers.schema.json")?,
+            score: build_uri(SCORE_URI)?,
             documents,
         })
     }
@@ -117,6 +129,7 @@ impl Schemas {
             Kind::Provisioner => &self.provisioner,
             Kind::Patch => &self.patch,
             Kind::Waivers => &self.waivers,
+            Kind::Score => &self.score,
         }
     }
 
@@ -256,6 +269,12 @@ impl Schemas {
             }
             ValidationErrorKind::AdditionalProperties { unexpected }
             | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                // Score's schema has no extension fields; paved's take any `x-` field.
+                let extensions = if is_score(error) {
+                    ""
+                } else {
+                    "; extension fields start with `x-`"
+                };
                 let allowed: Vec<&str> = self
                     .keyword_parent(error)
                     .and_then(|parent| parent.get("properties")?.as_object())
@@ -273,13 +292,10 @@ impl Schemas {
                         };
                         let help = match did_you_mean(key, allowed.iter().copied()) {
                             Some(suggestion) => format!(
-                                "did you mean `{suggestion}`? Fields {within}: {}; extension fields start with `x-`",
+                                "did you mean `{suggestion}`? Fields {within}: {}{extensions}",
                                 list(&allowed)
                             ),
-                            None => format!(
-                                "fields {within}: {}; extension fields start with `x-`",
-                                list(&allowed)
-                            ),
+                            None => format!("fields {within}: {}{extensions}", list(&allowed)),
                         };
                         Finding::new(
                             Code::UnknownField,
@@ -432,6 +448,12 @@ impl Schemas {
             }
         }
     }
+}
+
+fn is_score(error: &ValidationError<'_>) -> bool {
+    error
+        .absolute_keyword_location()
+        .is_some_and(|l| l.as_str().starts_with(SCORE_URI))
 }
 
 /// Where a JSON pointer lands in the source: the span to label (the key leading to the

@@ -136,7 +136,7 @@ fn template_context(unit: &Unit<'_>) -> Json {
             "replicas": unit.replicas(),
             "minReplicas": unit.min_replicas(),
             "size": spec.size.clone().unwrap_or_else(|| unit.config.default_size.clone()),
-            "ports": spec.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "protocol": p.protocol })).collect::<Vec<_>>(),
+            "ports": spec.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "servicePort": p.service_port.unwrap_or(p.port), "protocol": p.protocol })).collect::<Vec<_>>(),
             "dependencies": *spec.dependencies,
             "env": env,
             "labels": unit.labels(),
@@ -165,6 +165,12 @@ fn render_built_in(unit: &Unit<'_>, tree: &mut Tree, dir: &str) {
         tree.yaml(
             format!("{dir}/externalsecret-resources.yaml"),
             &resources_external_secret(unit, &composed),
+        );
+    }
+    if !unit.spec.files.is_empty() {
+        tree.yaml(
+            format!("{dir}/configmap-files.yaml"),
+            &files_config_map(unit),
         );
     }
     if !unit.spec.ports.is_empty() {
@@ -198,6 +204,101 @@ fn render_built_in(unit: &Unit<'_>, tree: &mut Tree, dir: &str) {
             }
         }
     }
+}
+
+/// ConfigMap holding the service's `spec.files`.
+fn files_config_map_name(unit: &Unit<'_>) -> String {
+    format!("{}-files", unit.name())
+}
+
+/// Each file with its ConfigMap key, in path order: the index keeps keys apart, the
+/// file's name keeps them readable (keys allow letters, digits, `-`, `_` and `.`).
+fn file_keys<'u>(unit: &'u Unit<'_>) -> Vec<(&'u String, String, &'u crate::intent::File)> {
+    unit.spec
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, (path, file))| {
+            let base = path.rsplit('/').next().unwrap_or_default();
+            let name: String = base
+                .chars()
+                .take(200)
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            (path, format!("{i}-{name}"), file)
+        })
+        .collect()
+}
+
+fn files_config_map(unit: &Unit<'_>) -> Json {
+    let mut data = serde_json::Map::new();
+    let mut binary = serde_json::Map::new();
+    for (_, key, file) in file_keys(unit) {
+        if let Some(content) = &file.content {
+            data.insert(key, json!(content));
+        } else if let Some(bytes) = &file.binary_content {
+            binary.insert(key, json!(bytes));
+        }
+    }
+    let mut config_map = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(unit, &files_config_map_name(unit)),
+    });
+    if !data.is_empty() {
+        config_map["data"] = Json::Object(data);
+    }
+    if !binary.is_empty() {
+        config_map["binaryData"] = Json::Object(binary);
+    }
+    config_map
+}
+
+/// The pod volume of the service's files, and the container's mounts of them.
+fn file_volume(unit: &Unit<'_>) -> Option<(Json, Vec<Json>)> {
+    if unit.spec.files.is_empty() {
+        return None;
+    }
+    let keys = file_keys(unit);
+    let items: Vec<Json> = keys
+        .iter()
+        .map(|(_, key, file)| {
+            let mode = file
+                .mode
+                .as_deref()
+                .and_then(|m| u32::from_str_radix(m, 8).ok())
+                .unwrap_or(0o644);
+            json!({ "key": key, "path": key, "mode": mode })
+        })
+        .collect();
+    let mounts = keys
+        .iter()
+        .map(|(path, key, _)| {
+            json!({ "name": "files", "mountPath": path, "subPath": key, "readOnly": true })
+        })
+        .collect();
+    let volume = json!({
+        "name": "files",
+        "configMap": { "name": files_config_map_name(unit), "items": items },
+    });
+    Some((volume, mounts))
+}
+
+/// A digest of the service's files: a pod template annotation, so that a change of
+/// the files rolls the pods (files mounted by `subPath` are never updated in place).
+fn files_digest(unit: &Unit<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(&*unit.spec.files).unwrap_or_default();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn service_account(unit: &Unit<'_>) -> Json {
@@ -420,6 +521,20 @@ fn resources(unit: &Unit<'_>) -> Json {
     })
 }
 
+/// What every container of a service's pods may do: as little as possible.
+fn container_security(user: u32) -> Json {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "capabilities": { "drop": ["ALL"] },
+        "seccompProfile": { "type": "RuntimeDefault" },
+    })
+}
+
 fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
     let user = unit.config.kubernetes.run_as_user;
     let mut container = json!({
@@ -427,16 +542,7 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
         "image": unit.spec.image,
         "imagePullPolicy": "Always",
         "resources": resources(unit),
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "runAsUser": user,
-            "runAsGroup": user,
-            "capabilities": { "drop": ["ALL"] },
-            "seccompProfile": { "type": "RuntimeDefault" },
-        },
+        "securityContext": container_security(user),
         // The root file system is read-only; /tmp is the one writable place.
         "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
     });
@@ -462,6 +568,35 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
     for (key, value) in probes(unit) {
         container[key] = value;
     }
+    let files = file_volume(unit);
+    if let (Some((_, mounts)), Some(list)) = (&files, container["volumeMounts"].as_array_mut()) {
+        list.extend(mounts.iter().cloned());
+    }
+    let mut containers = vec![container];
+    containers.extend(unit.spec.sidecars.iter().map(|(name, sidecar)| {
+        let mut side = json!({
+            "name": name,
+            "image": sidecar.image,
+            "imagePullPolicy": "Always",
+            "resources": resources(unit),
+            "securityContext": container_security(user),
+            "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+        });
+        if !sidecar.command.is_empty() {
+            side["command"] = json!(sidecar.command);
+        }
+        if !sidecar.args.is_empty() {
+            side["args"] = json!(sidecar.args);
+        }
+        if !sidecar.env.is_empty() {
+            side["env"] = sidecar
+                .env
+                .iter()
+                .map(|(name, value)| json!({ "name": name, "value": value }))
+                .collect();
+        }
+        side
+    }));
     let mut pod_spec = json!({
         "serviceAccountName": unit.name(),
         "automountServiceAccountToken": false,
@@ -473,9 +608,12 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
             "fsGroup": user,
             "seccompProfile": { "type": "RuntimeDefault" },
         },
-        "containers": [container],
+        "containers": containers,
         "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "256Mi" } }],
     });
+    if let (Some((volume, _)), Some(list)) = (files, pod_spec["volumes"].as_array_mut()) {
+        list.push(volume);
+    }
     if unit.env.production {
         let spread = |key: &str| {
             json!({
@@ -502,6 +640,10 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
             "spec": pod_spec,
         },
     });
+    if !unit.spec.files.is_empty() {
+        spec["template"]["metadata"]["annotations"] =
+            json!({ "paved.dev/files-sha256": files_digest(unit) });
+    }
     if unit.spec.autoscaling.is_none() {
         spec["replicas"] = json!(unit.replicas());
     }
@@ -534,16 +676,27 @@ fn checkov_skips(unit: &Unit<'_>) -> Json {
     }
     let declared = probes(unit);
     let has = |key: &str| declared.iter().any(|(k, _)| *k == key);
+    let sidecars = !unit.spec.sidecars.is_empty();
     if !has("livenessProbe") {
         skips.push((
             "CKV_K8S_8",
             "the service serves no traffic and declares no liveness probe",
+        ));
+    } else if sidecars {
+        skips.push((
+            "CKV_K8S_8",
+            "sidecars declare no probes; the pod's health is its service container's",
         ));
     }
     if !has("readinessProbe") {
         skips.push((
             "CKV_K8S_9",
             "the service serves no traffic and declares no readiness probe",
+        ));
+    } else if sidecars {
+        skips.push((
+            "CKV_K8S_9",
+            "sidecars declare no probes; the pod's health is its service container's",
         ));
     }
     let map: serde_json::Map<String, Json> = skips
@@ -569,7 +722,7 @@ fn service(unit: &Unit<'_>) -> Json {
             "selector": unit.selector(),
             "ports": unit.spec.ports.iter().map(|p| json!({
                 "name": p.name,
-                "port": p.port,
+                "port": p.service_port.unwrap_or(p.port),
                 "targetPort": p.name,
                 "protocol": p.protocol,
             })).collect::<Vec<_>>(),
@@ -789,7 +942,7 @@ fn http_route(unit: &Unit<'_>, route: &Route<'_>) -> Json {
             "hostnames": [route.host],
             "rules": [{
                 "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
-                "backendRefs": [{ "name": unit.name(), "port": route.port.map_or(80, |p| p.port) }],
+                "backendRefs": [{ "name": unit.name(), "port": route.port.map_or(80, |p| p.service_port.unwrap_or(p.port)) }],
             }],
         },
     })

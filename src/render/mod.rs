@@ -204,7 +204,7 @@ pub fn render_parts<R: Send>(
         services
             .par_iter()
             .map(|entry| {
-                let part = service_part(config, platform, entry, dependents, declarers);
+                let part = service_part(config, platform, catalog, entry, dependents, declarers);
                 sink(budget.spend(part))
             })
             .collect()
@@ -295,6 +295,7 @@ impl Budget {
 fn service_part(
     config: &Config,
     platform: &Platform,
+    catalog: &Catalog,
     entry: &ServiceEntry,
     dependents: &BTreeMap<&str, Vec<&ServiceEntry>>,
     declarers: &BTreeMap<(&str, &str), &str>,
@@ -309,7 +310,7 @@ fn service_part(
         let unit = Unit::new(
             config,
             environment,
-            entry,
+            (catalog, entry),
             &deployment.spec,
             dependents.get(name).map(Vec::as_slice).unwrap_or_default(),
             platform,
@@ -438,7 +439,8 @@ pub(crate) struct Instance<'a> {
     pub environment: &'a Environment,
     pub production: bool,
     pub platform: &'a Platform,
-    /// Outputs of a platform provisioner known at render time.
+    /// Outputs known at render time that the instance works out itself: a platform
+    /// provisioner's, a service-port's.
     pub custom_outputs: BTreeMap<String, String>,
 }
 
@@ -475,11 +477,35 @@ pub(crate) fn environment_context(env: &Environment) -> Json {
     })
 }
 
+/// A service-port's outputs: the other service's name in the cluster DNS (it runs in
+/// its team's namespace) and the port its Kubernetes Service offers.
+fn service_port_outputs(catalog: &Catalog, params: &Json) -> BTreeMap<String, String> {
+    let Some(target) = params
+        .get("workload")
+        .and_then(Json::as_str)
+        .and_then(|w| catalog.services.get(w))
+    else {
+        return BTreeMap::new();
+    };
+    let metadata = &target.service.metadata;
+    let mut outputs = BTreeMap::from([(
+        String::from("hostname"),
+        format!("{}.{}.svc.cluster.local", metadata.name, metadata.owner),
+    )]);
+    if let Some(port) = crate::resolve::service_port(target, params.get("port")) {
+        outputs.insert(
+            String::from("port"),
+            port.service_port.unwrap_or(port.port).to_string(),
+        );
+    }
+    outputs
+}
+
 impl<'a> Unit<'a> {
     fn new(
         config: &'a Config,
         env: &'a Environment,
-        entry: &'a ServiceEntry,
+        (catalog, entry): (&Catalog, &'a ServiceEntry),
         spec: &'a ServiceSpec,
         dependents: &[&'a ServiceEntry],
         platform: &'a Platform,
@@ -519,6 +545,8 @@ impl<'a> Unit<'a> {
                 if let TypeRef::Custom(provisioner) = kind {
                     instance.custom_outputs =
                         provision::custom_outputs(&instance, provisioner, findings);
+                } else if kind.name() == "service-port" {
+                    instance.custom_outputs = service_port_outputs(catalog, &resource.params);
                 }
                 Some(instance)
             })
@@ -554,7 +582,9 @@ impl<'a> Unit<'a> {
 
     /// Whether the service has cloud resources, and so a Terraform module and a role.
     pub fn has_cloud_resources(&self) -> bool {
-        self.instances.iter().any(|i| i.kind.name() != "route")
+        self.instances
+            .iter()
+            .any(|i| !crate::resource_types::in_cluster(i.kind.name()))
     }
 
     pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {

@@ -151,7 +151,7 @@ fn dns_host(instance: &Instance<'_>) -> String {
 
 /// An output's value when it is known without applying anything.
 pub(super) fn static_output(instance: &Instance<'_>, output: &str) -> Option<String> {
-    if let TypeRef::Custom(_) = instance.kind {
+    if matches!(instance.kind, TypeRef::Custom(_)) || built_in(instance) == "service-port" {
         return instance.custom_outputs.get(output).cloned();
     }
     let env = instance.environment;

@@ -12,6 +12,7 @@ fn help_texts() {
         &["diff", "--help"],
         &["new", "service", "--help"],
         &["graph", "--help"],
+        &["convert", "score", "--help"],
     ] {
         let output = paved(args);
         assert_eq!(output.status.code(), Some(0));

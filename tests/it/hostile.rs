@@ -112,7 +112,7 @@ fn truncated_and_mangled_intents_never_panic() {
             .iter()
             .map(|p| paved::intent::yaml_finding(&file, p))
             .collect();
-        paved::intent::load_documents(&file, loaded.documents, &schemas, &mut findings);
+        paved::intent::load_documents(&file, loaded.documents, &schemas, None, &mut findings);
         for finding in findings {
             let span = finding.location.span;
             assert!(span.line >= 1 && span.column >= 1, "{case:?}");

@@ -17,6 +17,7 @@ mod render;
 mod repos;
 mod sarif;
 mod scaffold;
+mod score;
 mod secrets;
 
 use std::path::{Path, PathBuf};
