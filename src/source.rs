@@ -26,14 +26,18 @@ impl SourceFile {
         }
     }
 
+    /// Lines end at `\n`, `\r\n` or a lone `\r`, as YAML (and editors) have it.
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
+            let bytes = self.text.as_bytes();
             std::iter::once(0)
                 .chain(
-                    self.text
-                        .bytes()
+                    bytes
+                        .iter()
                         .enumerate()
-                        .filter(|&(_, b)| b == b'\n')
+                        .filter(|&(i, &b)| {
+                            b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                        })
                         .map(|(i, _)| i + 1),
                 )
                 .collect()
@@ -58,12 +62,14 @@ impl SourceFile {
         self.span(0, 0)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. A byte-order mark
+    /// starting a line is not a column: editors do not show it, nor does YAML count it.
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
         let line_starts = self.line_starts();
         let line_index = line_starts.partition_point(|&s| s <= offset) - 1;
         let line_start = line_starts[line_index];
-        let column = self.text[line_start..offset].chars().count() + 1;
+        let before = &self.text[line_start..offset];
+        let column = before.strip_prefix(BOM).unwrap_or(before).chars().count() + 1;
         (to_u32(line_index + 1), to_u32(column))
     }
 
@@ -71,11 +77,15 @@ impl SourceFile {
     /// line: the inverse of [`SourceFile::line_column`], for positions other tools report.
     pub fn offset(&self, line: usize, column: usize) -> usize {
         let line_starts = self.line_starts();
-        let Some(&start) = line_starts.get(line.saturating_sub(1)) else {
+        let Some(&line_start) = line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
+        let start = line_start
+            + self.text[line_start..]
+                .strip_prefix(BOM)
+                .map_or(0, |_| BOM.len_utf8());
         let end = self.text[start..]
-            .find('\n')
+            .find(['\n', '\r'])
             .map_or(self.text.len(), |n| start + n);
         self.text[start..end]
             .char_indices()
@@ -95,6 +105,8 @@ impl SourceFile {
         offset
     }
 }
+
+const BOM: char = '\u{FEFF}';
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -168,6 +180,18 @@ mod tests {
         assert_eq!(file.line_column(offset), (2, 9));
         assert_eq!(file.line_column(0), (1, 1));
         assert_eq!(file.line_column(5), (2, 1));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_and_a_bom_is_no_column() {
+        let file = SourceFile::new("a", "\u{FEFF}a: 1\rb: 2\r\nc: 3\n");
+        let b = file.text.find('b').unwrap();
+        let c = file.text.find('c').unwrap();
+        assert_eq!(file.line_column(3), (1, 1));
+        assert_eq!(file.line_column(b), (2, 1));
+        assert_eq!(file.line_column(c), (3, 1));
+        assert_eq!(file.offset(1, 1), 3);
+        assert_eq!(file.offset(2, 99), b + 4, "clamped before the line break");
     }
 
     #[test]
