@@ -238,11 +238,21 @@ impl<'a> Builder<'a> {
 
     fn span(&self, start: Marker, end: Marker) -> Span {
         let (start_byte, end_byte) = (self.byte(start), self.byte(end));
+        let (line, column) = if start_byte == self.file.text.len() {
+            // At the end of a text without a final line break the parser counts one
+            // more line than there is.
+            self.file.line_column(start_byte)
+        } else {
+            (
+                u32::try_from(start.line()).unwrap_or(u32::MAX),
+                u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
+            )
+        };
         Span {
             start: start_byte,
             end: end_byte.max(start_byte),
-            line: u32::try_from(start.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
+            line,
+            column,
         }
     }
 
@@ -591,6 +601,13 @@ mod tests {
         }
         // The parser's own bound holds for absurd depths.
         assert_eq!(parse(&"[".repeat(100_000)).problems.len(), 1);
+    }
+
+    #[test]
+    fn errors_at_the_end_of_the_text_are_on_its_last_line() {
+        let loaded = parse("a: 1\nb: [c");
+        let span = loaded.problems[0].span;
+        assert_eq!((span.start, span.line, span.column), (10, 2, 6));
     }
 
     #[test]
