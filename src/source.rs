@@ -62,14 +62,14 @@ impl SourceFile {
         self.span(0, 0)
     }
 
-    /// 1-based line and column (in characters) of a byte offset. A byte-order mark
-    /// starting a line is not a column: editors do not show it, nor does YAML count it.
+    /// 1-based line and column (in characters) of a byte offset. Byte-order marks
+    /// starting a line are no column: editors do not show it, nor does YAML count it.
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
         let line_starts = self.line_starts();
         let line_index = line_starts.partition_point(|&s| s <= offset) - 1;
         let line_start = line_starts[line_index];
         let before = &self.text[line_start..offset];
-        let column = before.strip_prefix(BOM).unwrap_or(before).chars().count() + 1;
+        let column = before.trim_start_matches(BOM).chars().count() + 1;
         (to_u32(line_index + 1), to_u32(column))
     }
 
@@ -80,10 +80,8 @@ impl SourceFile {
         let Some(&line_start) = line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        let start = line_start
-            + self.text[line_start..]
-                .strip_prefix(BOM)
-                .map_or(0, |_| BOM.len_utf8());
+        let rest = &self.text[line_start..];
+        let start = line_start + rest.len() - rest.trim_start_matches(BOM).len();
         let end = self.text[start..]
             .find(['\n', '\r'])
             .map_or(self.text.len(), |n| start + n);
@@ -183,14 +181,15 @@ mod tests {
     }
 
     #[test]
-    fn lone_carriage_returns_end_lines_and_a_bom_is_no_column() {
-        let file = SourceFile::new("a", "\u{FEFF}a: 1\rb: 2\r\nc: 3\n");
+    fn lone_carriage_returns_end_lines_and_byte_order_marks_are_no_column() {
+        let file = SourceFile::new("a", "\u{FEFF}\u{FEFF}a: 1\rb: 2\r\nc: 3\n");
         let b = file.text.find('b').unwrap();
         let c = file.text.find('c').unwrap();
         assert_eq!(file.line_column(3), (1, 1));
         assert_eq!(file.line_column(b), (2, 1));
         assert_eq!(file.line_column(c), (3, 1));
-        assert_eq!(file.offset(1, 1), 3);
+        assert_eq!(file.line_column(6), (1, 1));
+        assert_eq!(file.offset(1, 1), 6);
         assert_eq!(file.offset(2, 99), b + 4, "clamped before the line break");
     }
 
