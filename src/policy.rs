@@ -1223,10 +1223,17 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
     }
 }
 
-/// See [`Inputs::intent`].
+/// See [`Inputs::intents`].
 pub struct IntentInput {
     intent: Rego,
     dependencies: Rego,
+}
+
+impl IntentInput {
+    /// The intent as policies see it, under `input.intent`.
+    pub fn intent(&self) -> &Rego {
+        &self.intent
+    }
 }
 
 /// An environment for policies. Unset settings are absent, not null, so that Rego's

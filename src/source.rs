@@ -26,14 +26,18 @@ impl SourceFile {
         }
     }
 
+    /// Lines end at `\n`, `\r\n` or a lone `\r`, as YAML (and editors) have it.
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
+            let bytes = self.text.as_bytes();
             std::iter::once(0)
                 .chain(
-                    self.text
-                        .bytes()
+                    bytes
+                        .iter()
                         .enumerate()
-                        .filter(|&(_, b)| b == b'\n')
+                        .filter(|&(i, &b)| {
+                            b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                        })
                         .map(|(i, _)| i + 1),
                 )
                 .collect()
@@ -58,12 +62,14 @@ impl SourceFile {
         self.span(0, 0)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. Byte-order marks
+    /// starting a line are no column: editors do not show it, nor does YAML count it.
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
         let line_starts = self.line_starts();
         let line_index = line_starts.partition_point(|&s| s <= offset) - 1;
         let line_start = line_starts[line_index];
-        let column = self.text[line_start..offset].chars().count() + 1;
+        let before = &self.text[line_start..offset];
+        let column = before.trim_start_matches(BOM).chars().count() + 1;
         (to_u32(line_index + 1), to_u32(column))
     }
 
@@ -71,11 +77,13 @@ impl SourceFile {
     /// line: the inverse of [`SourceFile::line_column`], for positions other tools report.
     pub fn offset(&self, line: usize, column: usize) -> usize {
         let line_starts = self.line_starts();
-        let Some(&start) = line_starts.get(line.saturating_sub(1)) else {
+        let Some(&line_start) = line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
+        let rest = &self.text[line_start..];
+        let start = line_start + rest.len() - rest.trim_start_matches(BOM).len();
         let end = self.text[start..]
-            .find('\n')
+            .find(['\n', '\r'])
             .map_or(self.text.len(), |n| start + n);
         self.text[start..end]
             .char_indices()
@@ -95,6 +103,8 @@ impl SourceFile {
         offset
     }
 }
+
+const BOM: char = '\u{FEFF}';
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -168,6 +178,19 @@ mod tests {
         assert_eq!(file.line_column(offset), (2, 9));
         assert_eq!(file.line_column(0), (1, 1));
         assert_eq!(file.line_column(5), (2, 1));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_and_byte_order_marks_are_no_column() {
+        let file = SourceFile::new("a", "\u{FEFF}\u{FEFF}a: 1\rb: 2\r\nc: 3\n");
+        let b = file.text.find('b').unwrap();
+        let c = file.text.find('c').unwrap();
+        assert_eq!(file.line_column(3), (1, 1));
+        assert_eq!(file.line_column(b), (2, 1));
+        assert_eq!(file.line_column(c), (3, 1));
+        assert_eq!(file.line_column(6), (1, 1));
+        assert_eq!(file.offset(1, 1), 6);
+        assert_eq!(file.offset(2, 99), b + 4, "clamped before the line break");
     }
 
     #[test]

@@ -215,6 +215,10 @@ struct Builder<'a> {
     limits: Limits,
     /// Byte offset of every character, when the text is not plain ASCII.
     char_offsets: Option<Vec<usize>>,
+    /// saphyr-parser counts the bytes of a directive's parameters as characters, so
+    /// after a `%` directive line holding non-ASCII text its character index runs
+    /// ahead. Its lines and columns do not (past that line), and then place nodes.
+    index_drifts: bool,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
@@ -235,6 +239,10 @@ impl<'a> Builder<'a> {
             file,
             limits,
             char_offsets,
+            index_drifts: !file.text.is_ascii()
+                && file.text.split(['\n', '\r']).any(|line| {
+                    line.trim_start_matches('\u{FEFF}').starts_with('%') && !line.is_ascii()
+                }),
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -244,6 +252,9 @@ impl<'a> Builder<'a> {
     }
 
     fn byte(&self, marker: Marker) -> usize {
+        if self.index_drifts {
+            return self.file.offset(marker.line(), marker.col() + 1);
+        }
         let index = marker.index();
         match &self.char_offsets {
             None => index.min(self.file.text.len()),
@@ -253,11 +264,21 @@ impl<'a> Builder<'a> {
 
     fn span(&self, start: Marker, end: Marker) -> Span {
         let (start_byte, end_byte) = (self.byte(start), self.byte(end));
+        let (line, column) = if start_byte == self.file.text.len() || self.index_drifts {
+            // At the end of a text without a final line break the parser counts one
+            // more line than there is.
+            self.file.line_column(start_byte)
+        } else {
+            (
+                u32::try_from(start.line()).unwrap_or(u32::MAX),
+                u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
+            )
+        };
         Span {
             start: start_byte,
             end: end_byte.max(start_byte),
-            line: u32::try_from(start.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(start.col() + 1).unwrap_or(u32::MAX),
+            line,
+            column,
         }
     }
 
@@ -646,6 +667,22 @@ mod tests {
             );
             assert!(problem.message.contains("`limits.maxStringBytes`"));
         }
+    }
+
+    #[test]
+    fn errors_at_the_end_of_the_text_are_on_its_last_line() {
+        let loaded = parse("a: 1\nb: [c");
+        let span = loaded.problems[0].span;
+        assert_eq!((span.start, span.line, span.column), (10, 2, 6));
+    }
+
+    #[test]
+    fn spans_after_a_directive_with_non_ascii_text_are_in_place() {
+        let text = "%FOO é\n---\nname: x\n";
+        let loaded = parse(text);
+        let name = loaded.documents[0].get("name").unwrap();
+        assert_eq!(&text[name.span.start..name.span.end], "x");
+        assert_eq!((name.span.line, name.span.column), (3, 7));
     }
 
     #[test]

@@ -245,12 +245,19 @@ fn write_block(out: &mut String, block: &Block, indent: usize) {
         return;
     }
     out.push_str(" {\n");
-    write_body(out, &block.body.items, indent + 2);
+    write_body(out, &block.body.items, indent + 2, Keys::Attributes);
     push_indent(out, indent);
     out.push_str("}\n");
 }
 
-fn write_body(out: &mut String, items: &[Item], indent: usize) {
+/// Where a body's keys are: the attributes of a block, or an object constructor's keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Attributes,
+    Object,
+}
+
+fn write_body(out: &mut String, items: &[Item], indent: usize, keys: Keys) {
     let mut i = 0;
     while i < items.len() {
         match &items[i] {
@@ -263,7 +270,7 @@ fn write_body(out: &mut String, items: &[Item], indent: usize) {
                 let width = items[i..end]
                     .iter()
                     .map(|item| match item {
-                        Item::Attr(key, _) => key_text(key).chars().count(),
+                        Item::Attr(key, _) => key_text(key, keys).chars().count(),
                         _ => 0,
                     })
                     .max()
@@ -271,7 +278,7 @@ fn write_body(out: &mut String, items: &[Item], indent: usize) {
                 for item in &items[i..end] {
                     if let Item::Attr(key, value) = item {
                         push_indent(out, indent);
-                        let key = key_text(key);
+                        let key = key_text(key, keys);
                         let pad = width - key.chars().count();
                         let _ = writeln!(out, "{key}{} = {}", " ".repeat(pad), expr(value, indent));
                     }
@@ -280,7 +287,7 @@ fn write_body(out: &mut String, items: &[Item], indent: usize) {
             }
             Item::Attr(key, value) => {
                 push_indent(out, indent);
-                let _ = writeln!(out, "{} = {}", key_text(key), expr(value, indent));
+                let _ = writeln!(out, "{} = {}", key_text(key, keys), expr(value, indent));
                 i += 1;
             }
             Item::Block(block) => {
@@ -345,7 +352,7 @@ fn expr(value: &Expr, indent: usize) -> String {
                 .map(|(k, v)| Item::Attr(k.clone(), v.clone()))
                 .collect();
             let mut out = String::from("{\n");
-            write_body(&mut out, &items, indent + 2);
+            write_body(&mut out, &items, indent + 2, Keys::Object);
             push_indent(&mut out, indent);
             out.push('}');
             out
@@ -361,14 +368,17 @@ fn push_indent(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// An attribute or object key: bare when it is an identifier, else a string.
-fn key_text(key: &str) -> String {
+/// An attribute or object key: bare when it is an identifier, else a string. In an
+/// object, the words HCL reads as something else there are quoted too: `for` would
+/// start a `for` expression, and `null`, `true` and `false` are values, not names.
+fn key_text(key: &str, keys: Keys) -> String {
     let mut chars = key.chars();
     let identifier = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if identifier {
+    let keyword = keys == Keys::Object && matches!(key, "for" | "null" | "true" | "false");
+    if identifier && !keyword {
         key.to_string()
     } else {
         string_literal(key)
@@ -586,6 +596,36 @@ mod tests {
             r#""a\"b\\c\n$${x} %%{if} $5 %d""#
         );
         assert_eq!(string_literal("\u{1b}"), r#""\u001B""#);
+    }
+
+    #[test]
+    fn object_keys_that_hcl_reads_as_keywords_are_quoted() {
+        let object =
+            Expr::object(["for", "null", "true", "false", "in"].map(|k| (k, Expr::str(k))));
+        let text = file(&[Block::new(
+            "locals",
+            &[],
+            Body::new().attr("for", object.clone()),
+        )]);
+        assert!(
+            text.contains("  for = {\n    \"for\"   = \"for\"\n"),
+            "{text}"
+        );
+        let blocks = from_hcl(&text).unwrap();
+        assert_eq!(
+            blocks,
+            [Block::new("locals", &[], Body::new().attr("for", object))]
+        );
+    }
+
+    proptest::proptest! {
+        /// Any string written as an HCL string literal reads back as the same string.
+        #[test]
+        fn any_string_survives_a_literal(s in proptest::prelude::any::<String>()) {
+            let body = ::hcl::parse(&format!("a = {}\n", string_literal(&s))).unwrap();
+            let value = body.attributes().next().map(|a| a.expr.clone());
+            proptest::prop_assert_eq!(value, Some(::hcl::Expression::String(s)));
+        }
     }
 
     #[test]

@@ -342,9 +342,18 @@ fn composed_values(unit: &Unit<'_>) -> Vec<(String, Vec<Piece>)> {
     composed
 }
 
-/// Kubernetes expands `$(VAR)` in values, commands and args; `$$(` keeps it literal.
+/// Kubernetes expands `$(VAR)` in values, commands and args and reads `$$` as `$`, so a
+/// `$` before `(` or `$` is doubled to stay literal.
 fn literal(text: &str) -> String {
-    text.replace("$(", "$$(")
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' && matches!(chars.peek(), Some('(' | '$')) {
+            out.push('$');
+        }
+    }
+    out
 }
 
 fn command_items(unit: &Unit<'_>, items: &[String], prefix: &str) -> Json {
@@ -1143,6 +1152,36 @@ mod tests {
     #[test]
     fn kubernetes_expansion_is_escaped() {
         assert_eq!(literal("$(HOME) and $HOME"), "$$(HOME) and $HOME");
+        assert_eq!(literal("$$(HOME) $$ $"), "$$$$(HOME) $$$ $");
+    }
+
+    /// Kubernetes' expansion of `$(NAME)` and `$$`, every reference marked.
+    fn expand(value: &str) -> String {
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(dollar) = rest.find('$') {
+            out.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                out.push('$');
+                rest = tail;
+            } else if let Some(close) = after.strip_prefix('(').and_then(|_| after.find(')')) {
+                out.push_str(&format!("<ref {}>", &after[1..close]));
+                rest = &after[close + 1..];
+            } else {
+                out.push('$');
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literal_text_is_never_expanded(text in "[$()a-z]{0,16}|.{0,16}") {
+            proptest::prop_assert_eq!(expand(&literal(&text)), text);
+        }
     }
 
     #[test]

@@ -53,10 +53,28 @@ fn ordered(map: &serde_json::Map<String, Json>) -> Vec<(&String, &Json)> {
 fn write_map(out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
     for (key, value) in ordered(map) {
         push_indent(out, indent);
-        out.push_str(&key_text(key));
-        out.push(':');
+        write_key(out, key, indent);
         write_value_after_key(out, value, indent);
     }
+}
+
+/// Longest key written as an implicit key (`key: value`): YAML bounds those to 1024
+/// characters, which readers enforce. Longer keys are written explicitly
+/// (`? key` then `: value` on the next line).
+const MAX_IMPLICIT_KEY: usize = 1000;
+
+/// A key and its `:`, the line already indented to `indent`.
+fn write_key(out: &mut String, key: &str, indent: usize) {
+    let text = key_text(key);
+    if text.chars().count() > MAX_IMPLICIT_KEY {
+        out.push_str("? ");
+        out.push_str(&text);
+        out.push('\n');
+        push_indent(out, indent);
+    } else {
+        out.push_str(&text);
+    }
+    out.push(':');
 }
 
 fn write_value_after_key(out: &mut String, value: &Json, indent: usize) {
@@ -91,8 +109,7 @@ fn write_seq(out: &mut String, items: &[Json], indent: usize) {
                     } else {
                         push_indent(out, indent + 2);
                     }
-                    out.push_str(&key_text(key));
-                    out.push(':');
+                    write_key(out, key, indent + 2);
                     write_value_after_key(out, value, indent + 2);
                 }
             }
@@ -133,9 +150,32 @@ fn scalar_text(value: &Json) -> String {
     }
 }
 
-/// A double-quoted YAML scalar: JSON's escapes are YAML's.
+/// A double-quoted YAML scalar: JSON's escapes are YAML's. Beyond what JSON escapes,
+/// the characters YAML does not allow as they are (DEL, C1 controls, U+FFFE, U+FFFF)
+/// and those YAML 1.1 readers take for line breaks (NEL, LS, PS) or drop (a byte-order
+/// mark) are written as `\uXXXX`.
 pub fn quoted(s: &str) -> String {
-    serde_json::to_string(s).expect("strings always serialize")
+    let json = serde_json::to_string(s).expect("strings always serialize");
+    if json.chars().all(verbatim) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if verbatim(c) {
+            out.push(c);
+        } else {
+            // JSON's output holds no character below U+0020, and these are all in the
+            // Basic Multilingual Plane: four hex digits suffice.
+            out.push_str(&format!("\\u{:04X}", u32::from(c)));
+        }
+    }
+    out
+}
+
+/// Whether every YAML reader takes `c` as itself inside a double-quoted scalar.
+fn verbatim(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
 /// Whether `s` reads back as the same string when written without quotes, under both
@@ -181,6 +221,12 @@ fn looks_typed(s: &str) -> bool {
         if numeric {
             return true;
         }
+        // YAML 1.1 timestamps also take a time after the date: `2001-12-14t21:59:43.10-05:00`,
+        // `2001-12-14 21:59:43 -5`.
+        let date = unsigned.as_bytes();
+        if date.len() > 4 && date[..4].iter().all(u8::is_ascii_digit) && date[4] == b'-' {
+            return true;
+        }
     }
     false
 }
@@ -219,6 +265,8 @@ mod tests {
             "0o17",
             "1e3",
             "2024-01-01",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43 -5",
             "12:30",
             ".inf",
             "-1",
@@ -266,6 +314,39 @@ mod tests {
         let loaded = crate::yaml::load(&file, crate::yaml::Limits::default());
         assert!(loaded.problems.is_empty());
         assert_eq!(loaded.documents[0].to_json(), json!({"value": hostile}));
+    }
+
+    #[test]
+    fn long_keys_are_explicit() {
+        let key = "k".repeat(1100);
+        let doc = json!({ key.as_str(): 1, "list": [{ key.as_str(): { "a": 1 } }] });
+        let text = to_string(&doc);
+        assert!(text.starts_with(&format!("? {key}\n: 1\n")), "{text}");
+        let file = crate::source::SourceFile::new("t.yaml", text);
+        let loaded = crate::yaml::load(&file, crate::yaml::Limits::default());
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.documents[0].to_json(), doc);
+    }
+
+    #[test]
+    fn characters_yaml_readers_disagree_on_are_escaped() {
+        assert_eq!(
+            quoted("a\u{7f}\u{85}\u{2028}\u{2029}\u{feff}\u{fffe}é🙂"),
+            r#""a\u007F\u0085\u2028\u2029\uFEFF\uFFFEé🙂""#
+        );
+    }
+
+    proptest::proptest! {
+        /// Any string, written as a value or a key, reads back as itself.
+        #[test]
+        fn any_string_reads_back(s in proptest::prelude::any::<String>()) {
+            let value = json!({ s.as_str(): [s.as_str()] });
+            let file = crate::source::SourceFile::new("t.yaml", to_string(&value));
+            let loaded = crate::yaml::load(&file, crate::yaml::Limits::default());
+            proptest::prop_assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+            proptest::prop_assert_eq!(loaded.documents[0].to_json(), value);
+            proptest::prop_assert!(quoted(&s).chars().all(verbatim));
+        }
     }
 
     #[test]
