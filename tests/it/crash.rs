@@ -1,4 +1,4 @@
-//! `paved render` killed (SIGKILL) at random moments, 200 times, each time from the same
+//! `paved render` killed (SIGKILL) at random moments, at least 200 times, each time from the same
 //! rendered tree with changed intents: whenever it dies, every generated file holds
 //! its old or its new bytes, the manifest is consistent with the files (docs/writing.md),
 //! and the next render gives exactly the tree of a clean render.
@@ -308,7 +308,11 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
     let mut random = Random(0x0070_6176_6564);
     let mut landed: BTreeMap<Landed, usize> = BTreeMap::new();
     let mut finished = 0;
-    for kill in 0..KILLS {
+    let mut kill = 0;
+    // At least KILLS kills, and more while too few landed in the write phase: on a
+    // loaded machine a kill aimed at it arrives late more often. The cap keeps a run
+    // whose aim is off from going on for ever; the assertion below then fails.
+    while kill < KILLS || (writing(&landed) < KILLS / 10 && kill < 3 * KILLS) {
         reset(&out, &pristine, &old);
         let old_manifest = std::fs::metadata(&manifest).unwrap().ino();
         let mut child = Command::new(env!("CARGO_BIN_EXE_paved"))
@@ -319,7 +323,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
             .unwrap();
         // Every other kill comes at a moment of the whole run; the others during the
         // write phase, which is short: from when the interim manifest replaces the old
-        // one, within one and a half times its measured length.
+        // one, within its measured length.
         let delay = if kill % 2 == 0 {
             random.between(Duration::ZERO, total)
         } else {
@@ -328,7 +332,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
             {
                 std::thread::sleep(Duration::from_micros(300));
             }
-            random.between(Duration::ZERO, write * 3 / 2)
+            random.between(Duration::ZERO, write)
         };
         std::thread::sleep(delay);
         child.kill().unwrap();
@@ -344,13 +348,18 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
             "kill {kill} after {delay:?}: not repaired"
         );
         assert_eq!(folders(&out), new_folders, "kill {kill} after {delay:?}");
+        kill += 1;
     }
-    let writing = landed.get(&Landed::Writing).copied().unwrap_or(0);
     eprintln!(
-        "{KILLS} kills, run {total:?} (write {write:?}): {landed:?}, {finished} finished before the kill"
+        "{kill} kills, run {total:?} (write {write:?}): {landed:?}, {finished} finished before the kill"
     );
     assert!(
-        writing >= KILLS / 10,
-        "only {writing} kills landed while the run wrote: {landed:?}"
+        writing(&landed) >= KILLS / 10,
+        "only {} of {kill} kills landed while the run wrote: {landed:?}",
+        writing(&landed)
     );
+}
+
+fn writing(landed: &BTreeMap<Landed, usize>) -> usize {
+    landed.get(&Landed::Writing).copied().unwrap_or(0)
 }
