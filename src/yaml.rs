@@ -178,7 +178,10 @@ pub fn load(file: &SourceFile, limits: Limits) -> Loaded {
                 }
             }
             Err(e) => {
-                let at = builder.span(*e.marker(), *e.marker());
+                // Where an error stops the parser, its line and column may disagree with
+                // its offset (after a lone carriage return): the offset decides.
+                let mut at = builder.span(*e.marker(), *e.marker());
+                (at.line, at.column) = file.line_column(at.start);
                 builder.loaded.problems.push(Problem {
                     kind: ProblemKind::Syntax,
                     span: at,
