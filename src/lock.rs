@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
-/// How long a render waits for another one to finish. A render of 10,000 services from
-/// scratch takes about three minutes on two cores (docs/performance.md); past this the
-/// other run is more likely stuck than busy, and failing says so.
+/// How long a render waits for another one to finish. A render of 10,000 services
+/// from scratch takes up to about three minutes on two cores (docs/performance.md);
+/// past this the other run is more likely stuck than busy, and failing says so.
 pub const WAIT: Duration = Duration::from_secs(300);
 
 /// How often a waiting run tries again.
