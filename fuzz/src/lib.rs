@@ -307,13 +307,15 @@ fn escape_json(s: &str) {
 
 fn hcl_blocks(s: &str) -> Vec<hcl::Block> {
     use hcl::{Block, Body, Expr};
+    // An object's keys are unique: the fixed key only beside another one.
+    let mut tags = vec![(s.to_string(), Expr::str(s))];
+    if s != "b" {
+        tags.push(("b".into(), Expr::str(s)));
+    }
     let body = Body::new()
         .attr("value", Expr::str(s))
         .attr("list", Expr::strs([s, s]))
-        .attr(
-            "tags",
-            Expr::object([(s.to_string(), Expr::str(s)), ("b".into(), Expr::str(s))]),
-        )
+        .attr("tags", Expr::object(tags))
         .attr(
             "policy",
             Expr::call("jsonencode", vec![Expr::from_json(&json!({ s: [s] }))]),
