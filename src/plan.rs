@@ -536,15 +536,20 @@ mod tests {
         fs::write(out.join(MANIFEST), Manifest::of(files).to_bytes()).unwrap();
     }
 
+    /// `files` on disk, as a run of paved wrote them (listed in the manifest).
+    fn written_by_paved(out: &Path, files: &BTreeMap<String, Vec<u8>>) {
+        for (p, c) in files {
+            fs::write(out.join(p), c).unwrap();
+        }
+        write_manifest(out, files);
+    }
+
     #[test]
     fn create_update_delete_and_unchanged() {
         let (_dir, output) = output();
         let out = output.dir();
         let before = tree(&[("a.yaml", "1"), ("b.yaml", "2"), ("gone.yaml", "3")]);
-        for (p, c) in &before {
-            fs::write(out.join(p), c).unwrap();
-        }
-        write_manifest(out, &before);
+        written_by_paved(out, &before);
         fs::write(out.join("mine.txt"), "not paved's").unwrap();
         let desired = tree(&[("a.yaml", "1"), ("b.yaml", "22"), ("new/c.yaml", "4")]);
         let plan = plan(&output, &desired, &|_| true, false).unwrap();
@@ -727,10 +732,7 @@ mod tests {
         let (_dir, output) = output();
         let out = output.dir();
         let before = tree(&[("a.yaml", "1"), ("gone.yaml", "3"), ("same.yaml", "4")]);
-        for (p, c) in &before {
-            fs::write(out.join(p), c).unwrap();
-        }
-        write_manifest(out, &before);
+        written_by_paved(out, &before);
         let desired = tree(&[("a.yaml", "2"), ("new.yaml", "5"), ("same.yaml", "4")]);
         let plan = plan(&output, &desired, &|_| true, false).unwrap();
         let interim = plan.interim();
