@@ -187,7 +187,13 @@ fn is_plain_safe(s: &str) -> bool {
     if !(first.is_alphanumeric() || first == '/' || first == '_' || first == '.') {
         return false;
     }
-    if s.ends_with(' ') || s.ends_with(':') || s.contains(": ") || s.contains(" #") {
+    // `...` at the start of a line ends the document, wherever the scalar sits.
+    if s.starts_with("...")
+        || s.ends_with(' ')
+        || s.ends_with(':')
+        || s.contains(": ")
+        || s.contains(" #")
+    {
         return false;
     }
     let allowed = |c: char| c.is_alphanumeric() || " _-./:@+=,()".contains(c);
@@ -289,6 +295,8 @@ mod tests {
             "|",
             ">",
             "key:",
+            "...",
+            "... _-k",
         ] {
             let text = scalar_text(&Json::String(s.into()));
             assert!(text.starts_with('"'), "{s:?} written as {text}");
@@ -301,6 +309,7 @@ mod tests {
             "a-b_c.d",
             "/healthz",
             "v1",
+            "a...",
         ] {
             assert_eq!(scalar_text(&Json::String(s.into())), s);
         }
