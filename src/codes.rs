@@ -180,6 +180,14 @@ codes! {
         summary: "A placeholder refers to something that is not declared.",
         explanation: "`${resources.<name>.<output>}` must name a resource declared in the same service's `spec.resources` and an output its type provides; `${metadata.<key>}` must name a metadata field of the service.",
         fix: "Declare the resource, or use one of the outputs the message lists.";
+    ParamOutputUnavailable = "param-output-unavailable", Error, "references",
+        summary: "A resource param reads an output paved does not know when it renders.",
+        explanation: "Resource params may read outputs of the service's other resources, `${resources.<name>.<output>}`, when paved knows them as it renders: names paved chooses, ports, a `dns` host. An endpoint the cloud assigns (a database host) exists only once the resource is created, and a secret (a password) never becomes a param: either would have to be written into the generated files.",
+        fix: "Use an output the message lists, write the value itself, or pass the output to the container through `spec.env` instead.";
+    ResourceCycle = "resource-cycle", Error, "references",
+        summary: "Resources' params read each other's outputs in a cycle.",
+        explanation: "A resource whose params read another resource's output is provisioned after it, so the resources of a service must form a directed acyclic graph. The message names the whole cycle.",
+        fix: "Write one of the values in the cycle as a literal param.";
     SharedResourceConflict = "shared-resource-conflict", Error, "references",
         summary: "Services share a resource `id` but disagree on what it is.",
         explanation: "Resources with the same `id` are one resource shared by several services (one database, several users). Every declaration must agree on `type`, `class` and `params`, otherwise it is unclear which one is provisioned.",
@@ -284,10 +292,6 @@ codes! {
         summary: "A part of a Score workload that paved does not render.",
         explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, probes, ports) and the others as sidecars (image, command, arguments, variables). What a Score workload says beyond that (volumes, start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
         fix: "Move what is left out to paved's own means (a platform template or patch, a size for CPU and memory), or remove it from the workload.";
-    ScoreResourceParams = "score-resource-params", Error, "score",
-        summary: "A Score resource's params use a placeholder that paved cannot resolve.",
-        explanation: "Placeholders in resource params are substituted when the workload is read: `${metadata.<key>}` is replaced by the workload's metadata. Outputs of other resources are only known when the cloud creates them, and paved's provisioners take literal params, so `${resources...}` is not allowed in params.",
-        fix: "Write the value itself in the params, or pass the other resource's output to the container through a variable.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",
         explanation: "This is a bug in paved, not in your files. The run exits with code 3.",

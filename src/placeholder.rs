@@ -3,6 +3,10 @@
 
 use std::ops::Range;
 
+use serde_json::Value as Json;
+
+use crate::schema::escape_pointer;
+
 /// A piece of a value: literal text or a reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
@@ -101,6 +105,58 @@ pub fn has_placeholder(value: &str) -> bool {
     value.contains("${")
 }
 
+/// Every string in a JSON value, with its JSON pointer (`prefix` followed by the path
+/// below `value`), in document order.
+pub fn json_strings<'j>(value: &'j Json, prefix: &str, out: &mut Vec<(String, &'j str)>) {
+    match value {
+        Json::String(s) => out.push((prefix.to_string(), s)),
+        Json::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                json_strings(item, &format!("{prefix}/{i}"), out);
+            }
+        }
+        Json::Object(map) => {
+            for (key, item) in map {
+                json_strings(item, &format!("{prefix}/{}", escape_pointer(key)), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON value with the placeholders of its strings replaced by what `resolve` gives,
+/// `$$` unescaped. A reference `resolve` does not know, or a malformed string, stays as
+/// written: checks have reported it.
+pub fn substitute_json(value: &Json, resolve: &mut dyn FnMut(&[String]) -> Option<String>) -> Json {
+    match value {
+        Json::String(s) if s.contains('$') => {
+            let Ok(parts) = parse(s) else {
+                return value.clone();
+            };
+            let mut out = String::new();
+            for part in parts {
+                match part {
+                    Part::Text(text) => out.push_str(&text),
+                    Part::Ref { path, range } => match resolve(&path) {
+                        Some(resolved) => out.push_str(&resolved),
+                        None => out.push_str(&s[range]),
+                    },
+                }
+            }
+            Json::String(out)
+        }
+        Json::Array(items) => {
+            Json::Array(items.iter().map(|i| substitute_json(i, resolve)).collect())
+        }
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute_json(v, resolve)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +209,37 @@ mod tests {
         assert!(parse("${}").is_err());
         assert!(parse("${a..b}").is_err());
         assert!(parse("${a.}").is_err());
+    }
+
+    #[test]
+    fn json_values_are_walked_and_substituted() {
+        let value = serde_json::json!({
+            "host": "${resources.dns.host}",
+            "a/b": ["$$x", 1, {"k": "${resources.x.y}"}],
+            "broken": "${unclosed",
+        });
+        let mut strings = Vec::new();
+        json_strings(&value, "/params", &mut strings);
+        let pointers: Vec<&str> = strings.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/params/a~1b/0",
+                "/params/a~1b/2/k",
+                "/params/broken",
+                "/params/host"
+            ]
+        );
+        let substituted = substitute_json(&value, &mut |path| {
+            (path == ["resources", "dns", "host"]).then(|| String::from("web.example.com"))
+        });
+        assert_eq!(
+            substituted,
+            serde_json::json!({
+                "host": "web.example.com",
+                "a/b": ["$x", 1, {"k": "${resources.x.y}"}],
+                "broken": "${unclosed",
+            })
+        );
     }
 }

@@ -526,6 +526,87 @@ impl Checker<'_> {
             }
         }
         self.placeholders(spec, places, findings);
+        self.resource_params(spec, places, findings);
+    }
+
+    /// Placeholders in resource params: they may read the service's metadata and the
+    /// outputs of its other resources that paved knows when it renders, and the
+    /// resources reading each other must form an acyclic graph.
+    fn resource_params(
+        &self,
+        spec: &ServiceSpec,
+        places: &Places<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let mut reads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut read_at: BTreeMap<(&str, &str), Location> = BTreeMap::new();
+        for (name, resource) in spec.resources.iter() {
+            let mut strings = Vec::new();
+            let prefix = format!("/resources/{}/params", escape_pointer(name));
+            placeholder::json_strings(&resource.params, &prefix, &mut strings);
+            let mut targets = Vec::new();
+            for (spec_pointer, value) in strings {
+                if !value.contains('$') {
+                    continue;
+                }
+                let pointer = places.pointer(&spec_pointer);
+                let parts = match placeholder::parse(value) {
+                    Ok(parts) => parts,
+                    Err(e) => {
+                        let location = self.origin.within(&pointer, value, e.range);
+                        findings.push(
+                            Finding::at(Code::InvalidPlaceholder, location, e.message)
+                                .label("malformed placeholder"),
+                        );
+                        continue;
+                    }
+                };
+                for part in parts {
+                    let Part::Ref { path, range } = part else {
+                        continue;
+                    };
+                    let location = self.origin.within(&pointer, value, range);
+                    if let Err((message, help)) = self.reference(spec, &path) {
+                        findings.push(
+                            Finding::at(Code::UnknownPlaceholder, location, message)
+                                .label("cannot be resolved")
+                                .help(help),
+                        );
+                        continue;
+                    }
+                    let [root, other, output] = path.as_slice() else {
+                        continue;
+                    };
+                    if root != "resources" {
+                        continue;
+                    }
+                    let Some((other, read)) = spec.resources.get_key_value(other) else {
+                        continue;
+                    };
+                    let Some(kind) = self.registry.find(&read.kind) else {
+                        continue;
+                    };
+                    if !kind.rendered_output(output) {
+                        findings.push(unavailable_output(location, &path, kind));
+                        continue;
+                    }
+                    targets.push(other.as_str());
+                    read_at
+                        .entry((name.as_str(), other.as_str()))
+                        .or_insert(location);
+                }
+            }
+            reads.insert(name.as_str(), targets);
+        }
+        for cycle in cycles(&reads) {
+            findings.push(cycle_finding(
+                Code::ResourceCycle,
+                "resource",
+                &cycle,
+                "reads an output of",
+                &|from, to| read_at[&(from, to)].clone(),
+            ));
+        }
     }
 
     fn ports(&self, spec: &ServiceSpec, places: &Places<'_>, findings: &mut Vec<Finding>) {
@@ -1037,6 +1118,43 @@ pub fn merge(base: &mut Json, overlay: Json) {
         }
         (base, overlay) => *base = overlay,
     }
+}
+
+/// A param reading an output paved does not know when it renders.
+fn unavailable_output(location: Location, path: &[String], kind: TypeRef<'_>) -> Finding {
+    let shown = format!("${{{}}}", path.join("."));
+    let output = &path[2];
+    let why = if kind.output_is_secret(output) {
+        "is a secret, which never becomes a param"
+    } else {
+        "is known only once the cloud has created the resource"
+    };
+    let rendered: Vec<&str> = kind
+        .output_names()
+        .into_iter()
+        .filter(|o| kind.rendered_output(o))
+        .collect();
+    let help = if rendered.is_empty() {
+        format!(
+            "a {} resource has no output known when paved renders; pass it to the container through `spec.env` instead",
+            kind.name()
+        )
+    } else {
+        format!(
+            "outputs of a {} resource a param can read: {}; or pass this one to the container through `spec.env`",
+            kind.name(),
+            list(&rendered)
+        )
+    };
+    Finding::at(
+        Code::ParamOutputUnavailable,
+        location,
+        format!(
+            "`{shown}` {why}: a resource param can only read outputs paved knows when it renders"
+        ),
+    )
+    .label("not known when paved renders")
+    .help(help)
 }
 
 /// Every cycle of a graph given as `node -> targets`, once per strongly connected

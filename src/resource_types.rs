@@ -6,6 +6,9 @@ pub struct Output {
     pub name: &'static str,
     /// Secret outputs are delivered from the secret store, never written in clear.
     pub secret: bool,
+    /// Known when paved renders (a name paved chooses, a port), so other resources'
+    /// params may read it; the others exist only once the cloud has created the resource.
+    pub rendered: bool,
     pub description: &'static str,
 }
 
@@ -68,6 +71,17 @@ const fn out(name: &'static str, description: &'static str) -> Output {
     Output {
         name,
         secret: false,
+        rendered: true,
+        description,
+    }
+}
+
+/// Not secret, but known only once the cloud has created the resource (an endpoint).
+const fn cloud(name: &'static str, description: &'static str) -> Output {
+    Output {
+        name,
+        secret: false,
+        rendered: false,
         description,
     }
 }
@@ -76,12 +90,13 @@ const fn secret(name: &'static str, description: &'static str) -> Output {
     Output {
         name,
         secret: true,
+        rendered: false,
         description,
     }
 }
 
 const SQL_OUTPUTS: &[Output] = &[
-    out("host", "The database endpoint's host name."),
+    cloud("host", "The database endpoint's host name."),
     out("port", "The port the database listens on."),
     out("name", "The database name."),
     out("database", "The database name (same as `name`)."),
@@ -106,7 +121,7 @@ pub const BUILT_IN: &[ResourceType] = &[
         name: "redis",
         description: "A managed Redis-compatible cache.",
         outputs: &[
-            out("host", "The primary endpoint's host name."),
+            cloud("host", "The primary endpoint's host name."),
             out("port", "The port Redis listens on (TLS)."),
             out(
                 "username",
@@ -219,6 +234,24 @@ impl<'a> TypeRef<'a> {
         match self {
             TypeRef::BuiltIn(t) => t.outputs.iter().map(|o| o.name).collect(),
             TypeRef::Custom(p) => p.outputs.keys().map(String::as_str).collect(),
+        }
+    }
+
+    /// Whether an output is known when paved renders, so a param may read it.
+    pub fn rendered_output(&self, name: &str) -> bool {
+        match self {
+            TypeRef::BuiltIn(t) => t.output(name).is_some_and(|o| o.rendered),
+            TypeRef::Custom(p) => p
+                .outputs
+                .get(name)
+                .is_some_and(|o| o.value.is_some() && !o.secret),
+        }
+    }
+
+    pub fn output_is_secret(&self, name: &str) -> bool {
+        match self {
+            TypeRef::BuiltIn(t) => t.output(name).is_some_and(|o| o.secret),
+            TypeRef::Custom(p) => p.outputs.get(name).is_some_and(|o| o.secret),
         }
     }
 

@@ -15,7 +15,7 @@ mod provision;
 mod terraform;
 pub mod yaml_out;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
@@ -513,44 +513,53 @@ impl<'a> Unit<'a> {
     ) -> Self {
         let name = entry.service.metadata.name.as_str();
         let registry = Registry::new(platform);
-        let instances = spec
-            .resources
-            .iter()
-            .filter_map(|(resource_name, resource)| {
-                let kind = registry.find(&resource.kind)?;
-                let (physical, secret_path) = match &resource.id {
-                    Some(id) => (
-                        names::bounded(&[&env.name, id], 63),
-                        format!("paved/{}/shared/{id}", env.name),
-                    ),
-                    None => (
-                        names::bounded(&[&env.name, name, resource_name], 63),
-                        format!("paved/{}/{name}/{resource_name}", env.name),
-                    ),
-                };
-                let mut instance = Instance {
-                    name: resource_name.clone(),
-                    kind,
-                    class: resource.class.clone(),
-                    params: resource.params.clone(),
-                    shared_id: resource.id.clone(),
-                    service: name,
-                    physical,
-                    secret_path,
-                    environment: env,
-                    production: env.production,
-                    platform,
-                    custom_outputs: BTreeMap::new(),
-                };
-                if let TypeRef::Custom(provisioner) = kind {
-                    instance.custom_outputs =
-                        provision::custom_outputs(&instance, provisioner, findings);
-                } else if kind.name() == "service-port" {
-                    instance.custom_outputs = service_port_outputs(catalog, &resource.params);
-                }
-                Some(instance)
-            })
-            .collect();
+        let metadata = &entry.service.metadata;
+        // Params read the outputs of resources built before them.
+        let mut built: BTreeMap<&str, Instance<'a>> = BTreeMap::new();
+        for resource_name in params_order(&spec.resources) {
+            let resource = &spec.resources[resource_name];
+            let Some(kind) = registry.find(&resource.kind) else {
+                continue;
+            };
+            let (physical, secret_path) = match &resource.id {
+                Some(id) => (
+                    names::bounded(&[&env.name, id], 63),
+                    format!("paved/{}/shared/{id}", env.name),
+                ),
+                None => (
+                    names::bounded(&[&env.name, name, resource_name], 63),
+                    format!("paved/{}/{name}/{resource_name}", env.name),
+                ),
+            };
+            let params = placeholder::substitute_json(&resource.params, &mut |path| match path {
+                [root, other, output] if root == "resources" => built
+                    .get(other.as_str())
+                    .and_then(|other| provision::static_output(other, output)),
+                _ => metadata_value(metadata, path),
+            });
+            let mut instance = Instance {
+                name: resource_name.to_string(),
+                kind,
+                class: resource.class.clone(),
+                params,
+                shared_id: resource.id.clone(),
+                service: name,
+                physical,
+                secret_path,
+                environment: env,
+                production: env.production,
+                platform,
+                custom_outputs: BTreeMap::new(),
+            };
+            if let TypeRef::Custom(provisioner) = kind {
+                instance.custom_outputs =
+                    provision::custom_outputs(&instance, provisioner, findings);
+            } else if kind.name() == "service-port" {
+                instance.custom_outputs = service_port_outputs(catalog, &instance.params);
+            }
+            built.insert(resource_name, instance);
+        }
+        let instances = built.into_values().collect();
         let dependents = dependents
             .iter()
             .copied()
@@ -678,20 +687,7 @@ impl<'a> Unit<'a> {
     }
 
     fn reference(&self, path: &[String]) -> Piece {
-        let metadata = &self.entry.service.metadata;
         match path {
-            [root, key] if root == "metadata" => Piece::Text(match key.as_str() {
-                "name" => metadata.name.clone(),
-                "owner" => metadata.owner.clone(),
-                "system" => metadata.system.clone().unwrap_or_default(),
-                "lifecycle" => format!("{:?}", metadata.lifecycle).to_lowercase(),
-                "tier" => metadata.tier.to_string(),
-                "description" => metadata.description.clone().unwrap_or_default(),
-                _ => String::new(),
-            }),
-            [root, annotations, key] if root == "metadata" && annotations == "annotations" => {
-                Piece::Text(metadata.annotations.get(key).cloned().unwrap_or_default())
-            }
             [root, name, output] if root == "resources" => match self.instance(name) {
                 Some(instance) => match provision::static_output(instance, output) {
                     Some(value) => Piece::Text(value),
@@ -703,9 +699,74 @@ impl<'a> Unit<'a> {
                 },
                 None => Piece::Text(String::new()),
             },
-            _ => Piece::Text(String::new()),
+            _ => {
+                Piece::Text(metadata_value(&self.entry.service.metadata, path).unwrap_or_default())
+            }
         }
     }
+}
+
+/// The value of a `${metadata...}` placeholder.
+fn metadata_value(metadata: &crate::intent::ServiceMetadata, path: &[String]) -> Option<String> {
+    match path {
+        [root, key] if root == "metadata" => match key.as_str() {
+            "name" => Some(metadata.name.clone()),
+            "owner" => Some(metadata.owner.clone()),
+            "system" => metadata.system.clone(),
+            "lifecycle" => Some(format!("{:?}", metadata.lifecycle).to_lowercase()),
+            "tier" => Some(metadata.tier.to_string()),
+            "description" => metadata.description.clone(),
+            _ => None,
+        },
+        [root, annotations, key] if root == "metadata" && annotations == "annotations" => {
+            metadata.annotations.get(key).cloned()
+        }
+        _ => None,
+    }
+}
+
+/// The service's resources in an order where each comes after those whose outputs its
+/// params read; by name otherwise. Resources in a cycle (reported by check) come last.
+fn params_order(resources: &BTreeMap<String, crate::intent::Resource>) -> Vec<&str> {
+    let reads: BTreeMap<&str, BTreeSet<&str>> = resources
+        .iter()
+        .map(|(name, resource)| {
+            let mut strings = Vec::new();
+            placeholder::json_strings(&resource.params, "", &mut strings);
+            let targets = strings
+                .into_iter()
+                .filter_map(|(_, value)| placeholder::parse(value).ok())
+                .flatten()
+                .filter_map(|part| match part {
+                    placeholder::Part::Ref { path, .. }
+                        if path.len() == 3 && path[0] == "resources" =>
+                    {
+                        resources.get_key_value(&path[1]).map(|(k, _)| k.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            (name.as_str(), targets)
+        })
+        .collect();
+    let mut order: Vec<&str> = Vec::with_capacity(reads.len());
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    loop {
+        let ready: Vec<&str> = reads
+            .iter()
+            .filter(|(name, targets)| {
+                !placed.contains(*name) && targets.iter().all(|t| placed.contains(t))
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        placed.extend(&ready);
+        order.extend(ready);
+    }
+    order.extend(reads.keys().filter(|name| !placed.contains(*name)));
+    order
 }
 
 /// An environment variable's value in one environment.
@@ -732,6 +793,24 @@ pub(crate) enum Piece {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn resources_come_after_those_their_params_read() {
+        let resources: std::collections::BTreeMap<String, crate::intent::Resource> =
+            serde_json::from_value(serde_json::json!({
+                "a": {"type": "route", "params": {"host": "${resources.b.host}"}},
+                "b": {"type": "route", "params": {"host": "x.${resources.c.host}", "path": "$${resources.a.host}"}},
+                "c": {"type": "dns"},
+                "d": {"type": "dns"},
+                "x": {"type": "route", "params": {"host": "${resources.y.host}"}},
+                "y": {"type": "route", "params": {"host": "${resources.x.host}"}},
+            }))
+            .unwrap();
+        assert_eq!(
+            super::params_order(&resources),
+            ["c", "d", "b", "a", "x", "y"]
+        );
+    }
+
     #[test]
     fn generated_paths_tell_their_service_and_environment() {
         for (path, owner) in [

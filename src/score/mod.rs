@@ -852,39 +852,25 @@ impl Converter<'_> {
         }
     }
 
-    /// Resource params with the workload's metadata substituted.
+    /// Resource params as paved's: metadata substituted, other resources' outputs as
+    /// paved placeholders, which paved resolves when it renders.
     fn params(&mut self, params: &Json, pointer: &str) -> Json {
-        let metadata = &self.metadata;
-        let resources = &self.resources;
-        let mut refers_to_resource = None;
-        let mut resolve = |reference: &str| match substitute::target(reference, metadata, |n| {
-            resources.contains_key(n)
-        }) {
-            Ok(Target::Metadata(value)) => Ok(substitute::text(value)),
-            Ok(Target::Resource { .. }) => {
-                refers_to_resource = Some(reference.to_string());
-                Err(format!(
-                    "`${{{reference}}}` refers to another resource's output"
-                ))
-            }
-            Err(message) => Err(message),
-        };
-        match substitute::substitute_value(params, &mut resolve) {
-            Ok(value) => value,
-            Err(message) => {
-                let code = if refers_to_resource.is_some() {
-                    Code::ScoreResourceParams
-                } else {
-                    Code::UnknownPlaceholder
-                };
-                self.note(
-                    code,
-                    pointer.to_string(),
-                    format!("resource params: {message}"),
-                    None,
-                );
-                params.clone()
-            }
+        match params {
+            Json::String(value) => Json::String(self.placeholders(value, pointer)),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.params(item, &format!("{pointer}/{i}")))
+                .collect(),
+            Json::Object(map) => Json::Object(
+                map.iter()
+                    .map(|(key, item)| {
+                        let at = format!("{pointer}/{}", escape_pointer(key));
+                        (key.clone(), self.params(item, &at))
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
         }
     }
 
@@ -1153,17 +1139,38 @@ mod tests {
     }
 
     #[test]
-    fn params_take_metadata_but_not_outputs() {
+    fn params_take_metadata_and_outputs_throughout() {
         let mut score = workload();
-        score["resources"]["cache"] =
-            json!({"type": "redis", "params": {"name": "${metadata.name}-cache"}});
-        score["resources"]["bucket"] =
-            json!({"type": "s3", "params": {"peer": "${resources.db.host}"}});
+        score["resources"]["cache"] = json!({"type": "redis", "params": {
+            "name": "${metadata.name}-cache",
+            "list": ["1", "${metadata.name}", {"d": "${metadata.name} $$5"}],
+        }});
+        score["resources"]["bucket"] = json!({"type": "s3", "params": {"peer": "${resources.db.host}", "id": "${resources.db}"}});
+        score["resources"]["broken"] =
+            json!({"type": "s3", "params": {"a": [{"b": "${metadata.unknown}"}]}});
         let conversion = convert(&score, &[String::from("main")], None);
         let resources = &conversion.service["spec"]["resources"];
-        assert_eq!(resources["cache"]["params"]["name"], "orders-cache");
+        assert_eq!(
+            resources["cache"]["params"],
+            json!({"name": "orders-cache", "list": ["1", "orders", {"d": "orders $$5"}]})
+        );
         assert_eq!(resources["bucket"]["type"], "bucket");
-        assert_eq!(conversion.notes.len(), 1);
-        assert_eq!(conversion.notes[0].code, Code::ScoreResourceParams);
+        assert_eq!(
+            resources["bucket"]["params"],
+            json!({"peer": "${resources.db.host}", "id": "postgres.default#orders-db"})
+        );
+        let notes: Vec<(Code, &str, &str)> = conversion
+            .notes
+            .iter()
+            .map(|n| (n.code, n.pointer.as_str(), n.message.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [(
+                Code::UnknownPlaceholder,
+                "/resources/broken/params/a/0/b",
+                "invalid ref 'metadata.unknown': key 'unknown' not found"
+            )]
+        );
     }
 }

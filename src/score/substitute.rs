@@ -109,33 +109,6 @@ pub fn substitute(
     Ok(out)
 }
 
-/// Substitute every string inside `value` (mappings and lists walked); a failure
-/// names the keys and indexes that lead to it, `a: 0: b: ...`, as Score does.
-pub fn substitute_value(
-    value: &Json,
-    resolve: &mut impl FnMut(&str) -> Result<String, String>,
-) -> Result<Json, String> {
-    Ok(match value {
-        Json::String(s) => Json::String(substitute(s, &mut *resolve).map_err(|e| e.message)?),
-        Json::Object(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| -> Result<(String, Json), String> {
-                    let v = substitute_value(v, resolve).map_err(|e| format!("{k}: {e}"))?;
-                    Ok((k.clone(), v))
-                })
-                .collect::<Result<_, String>>()?,
-        ),
-        Json::Array(items) => Json::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| substitute_value(v, resolve).map_err(|e| format!("{i}: {e}")))
-                .collect::<Result<_, String>>()?,
-        ),
-        other => other.clone(),
-    })
-}
-
 /// Walk `keys` down from `value`, as Score looks up metadata and outputs.
 pub fn lookup<'a>(value: &'a Json, keys: &[String]) -> Result<&'a Json, String> {
     let mut current = value;
@@ -348,30 +321,6 @@ mod tests {
                 "{input}"
             );
         }
-    }
-
-    #[test]
-    fn mappings_and_lists_substitute_throughout() {
-        let input = json!({
-            "a": "1",
-            "b": "${metadata.name}",
-            "c": ["1", "${metadata.name}", {"d": "${metadata.name}"}],
-            "d": {"e": "1", "f": "${metadata.name}"},
-        });
-        let expected = json!({
-            "a": "1",
-            "b": "test-name",
-            "c": ["1", "test-name", {"d": "test-name"}],
-            "d": {"e": "1", "f": "test-name"},
-        });
-        assert_eq!(substitute_value(&input, &mut resolve), Ok(expected));
-        let failing = json!({"a": [{"b": "${metadata.unknown}"}]});
-        assert_eq!(
-            substitute_value(&failing, &mut resolve),
-            Err(String::from(
-                "a: 0: b: invalid ref 'metadata.unknown': key 'unknown' not found"
-            ))
-        );
     }
 
     #[test]
