@@ -59,15 +59,19 @@ pub fn intents_markdown() -> String {
         out.push('\n');
     }
     out.push_str("## Resource types and their outputs\n\n");
-    out.push_str("Placeholders read outputs as `${resources.<name>.<output>}`. Secret outputs come from the secret store and never appear in generated files.\n\n");
+    out.push_str("Placeholders read outputs as `${resources.<name>.<output>}`. Secret outputs come from the secret store and never appear in generated files. Outputs paved knows when it renders can also be read by the params of the service's other resources.\n\n");
     for kind in resource_types::BUILT_IN {
         out.push_str(&format!("### `{}`\n\n{}\n\n", kind.name, kind.description));
-        out.push_str("| Output | Secret | Description |\n|---|---|---|\n");
+        out.push_str(
+            "| Output | Secret | Known when paved renders | Description |\n|---|---|---|---|\n",
+        );
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
         for output in kind.outputs {
             out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {} | {} |\n",
                 output.name,
-                if output.secret { "yes" } else { "no" },
+                yes_no(output.secret),
+                yes_no(output.rendered),
                 output.description
             ));
         }

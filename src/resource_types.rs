@@ -100,7 +100,7 @@ const SQL_OUTPUTS: &[Output] = &[
     out("port", "The port the database listens on."),
     out("name", "The database name."),
     out("database", "The database name (same as `name`)."),
-    secret("username", "The service's database user."),
+    out("username", "The service's database user."),
     secret("password", "The user's password."),
 ];
 

@@ -1177,3 +1177,57 @@ fn custom_permissions(instance: &Instance<'_>, provisioner: &Provisioner) -> Vec
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Environment;
+    use crate::resource_types::BUILT_IN;
+
+    /// What the registry promises other resources' params (`rendered`) is what the
+    /// provisioner knows at render time, for every built-in output.
+    #[test]
+    fn rendered_outputs_are_the_static_ones() {
+        let environment = Environment {
+            name: String::from("dev"),
+            production: false,
+            cluster: None,
+            domain: Some(String::from("dev.example.com")),
+            ttl: None,
+            region: String::from("eu-west-1"),
+            account: Some(String::from("123456789012")),
+            ingress_hostname: None,
+            kafka_bootstrap_servers: vec![String::from("kafka.example.com:9098")],
+        };
+        let platform = crate::platform::Platform::default();
+        for kind in BUILT_IN.iter().filter(|t| t.name != "service-port") {
+            let instance = Instance {
+                name: String::from("thing"),
+                kind: TypeRef::BuiltIn(kind),
+                class: None,
+                params: json!({"host": "web.example.com"}),
+                shared_id: None,
+                service: "web",
+                physical: String::from("dev-web-thing"),
+                secret_path: String::from("paved/dev/web/thing"),
+                environment: &environment,
+                production: false,
+                platform: &platform,
+                custom_outputs: BTreeMap::new(),
+            };
+            for output in kind.outputs {
+                assert_eq!(
+                    static_output(&instance, output.name).is_some(),
+                    output.rendered,
+                    "{}.{}",
+                    kind.name,
+                    output.name
+                );
+            }
+        }
+    }
+}
