@@ -546,34 +546,8 @@ impl Checker<'_> {
             placeholder::json_strings(&resource.params, &prefix, &mut strings);
             let mut targets = Vec::new();
             for (spec_pointer, value) in strings {
-                if !value.contains('$') {
-                    continue;
-                }
                 let pointer = places.pointer(&spec_pointer);
-                let parts = match placeholder::parse(value) {
-                    Ok(parts) => parts,
-                    Err(e) => {
-                        let location = self.origin.within(&pointer, value, e.range);
-                        findings.push(
-                            Finding::at(Code::InvalidPlaceholder, location, e.message)
-                                .label("malformed placeholder"),
-                        );
-                        continue;
-                    }
-                };
-                for part in parts {
-                    let Part::Ref { path, range } = part else {
-                        continue;
-                    };
-                    let location = self.origin.within(&pointer, value, range);
-                    if let Err((message, help)) = self.reference(spec, &path) {
-                        findings.push(
-                            Finding::at(Code::UnknownPlaceholder, location, message)
-                                .label("cannot be resolved")
-                                .help(help),
-                        );
-                        continue;
-                    }
+                for (path, range) in self.checked_references(spec, &pointer, value, findings) {
                     let [root, other, output] = path.as_slice() else {
                         continue;
                     };
@@ -586,6 +560,7 @@ impl Checker<'_> {
                     let Some(kind) = self.registry.find(&read.kind) else {
                         continue;
                     };
+                    let location = self.origin.within(&pointer, value, range);
                     if !kind.rendered_output(output) {
                         findings.push(unavailable_output(location, &path, kind));
                         continue;
@@ -704,35 +679,53 @@ impl Checker<'_> {
                     .map(|(i, v)| (format!("/args/{i}"), v.as_str())),
             );
         for (spec_pointer, value) in values {
-            if !value.contains('$') {
-                continue;
-            }
             let pointer = places.pointer(&spec_pointer);
-            let parts = match placeholder::parse(value) {
-                Ok(parts) => parts,
-                Err(e) => {
-                    let location = self.origin.within(&pointer, value, e.range);
-                    findings.push(
-                        Finding::at(Code::InvalidPlaceholder, location, e.message)
-                            .label("malformed placeholder"),
-                    );
-                    continue;
-                }
+            self.checked_references(spec, &pointer, value, findings);
+        }
+    }
+
+    /// The references of a value's placeholders that resolve, with their byte ranges
+    /// in the value; malformed and unknown ones are reported.
+    fn checked_references(
+        &self,
+        spec: &ServiceSpec,
+        pointer: &str,
+        value: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Vec<(Vec<String>, std::ops::Range<usize>)> {
+        if !value.contains('$') {
+            return Vec::new();
+        }
+        let parts = match placeholder::parse(value) {
+            Ok(parts) => parts,
+            Err(e) => {
+                let location = self.origin.within(pointer, value, e.range);
+                findings.push(
+                    Finding::at(Code::InvalidPlaceholder, location, e.message)
+                        .label("malformed placeholder"),
+                );
+                return Vec::new();
+            }
+        };
+        let mut references = Vec::new();
+        for part in parts {
+            let Part::Ref { path, range } = part else {
+                continue;
             };
-            for part in parts {
-                let Part::Ref { path, range } = part else {
-                    continue;
-                };
-                if let Err((message, help)) = self.reference(spec, &path) {
-                    let location = self.origin.within(&pointer, value, range);
-                    findings.push(
-                        Finding::at(Code::UnknownPlaceholder, location, message)
-                            .label("cannot be resolved")
-                            .help(help),
-                    );
-                }
+            match self.reference(spec, &path) {
+                Ok(()) => references.push((path, range)),
+                Err((message, help)) => findings.push(
+                    Finding::at(
+                        Code::UnknownPlaceholder,
+                        self.origin.within(pointer, value, range),
+                        message,
+                    )
+                    .label("cannot be resolved")
+                    .help(help),
+                ),
             }
         }
+        references
     }
 
     /// Whether a placeholder path resolves; if not, the message and a fix.
