@@ -18,15 +18,6 @@ fn repo_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-fn codes(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn a_50_mb_intent_file_is_refused_without_reading_it() {
     let mut big =

@@ -35,27 +35,6 @@ fn set_limit(repo: &Path, key: &str, value: u64) {
     fs::write(&path, lines.join("\n") + "\n").unwrap();
 }
 
-/// `paved <command> --format json` (plus `extra`): exit code and report.
-fn json(command: &str, repo: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
-    let mut args = vec![
-        command,
-        "--repo",
-        repo.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend(extra);
-    let output = paved(&args);
-    let code = output.status.code().expect("paved exits normally");
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "paved printed no JSON ({e}); exit {code}, stderr:\n{}",
-            stderr(&output)
-        )
-    });
-    (code, report)
-}
-
 fn findings(report: &serde_json::Value) -> &Vec<serde_json::Value> {
     report["findings"].as_array().expect("findings")
 }
@@ -112,7 +91,7 @@ fn each_input_limit_is_a_finding_naming_its_key_and_stops_the_render() {
         let finding = only(&report, code, key);
         assert_eq!(finding["file"], file, "{name}");
         assert_eq!(finding["line"], line, "{name}");
-        let (code_render, report) = json("render", repo.path(), &[]);
+        let (code_render, report) = paved_json("render", repo.path(), &[]);
         assert_eq!(code_render, 1, "{name}");
         only(&report, code, key);
         assert!(
@@ -241,7 +220,7 @@ fn big_files_anywhere_are_refused_without_reading_them() {
 #[test]
 fn a_template_loop_stops_at_the_generated_file_limit() {
     let repo = fixture("output-file");
-    let (code, report) = json("render", repo.path(), &[]);
+    let (code, report) = paved_json("render", repo.path(), &[]);
     assert_eq!(code, 1, "{report:#}");
     let finding = only(
         &report,
@@ -256,7 +235,7 @@ fn a_template_loop_stops_at_the_generated_file_limit() {
         !repo.path().join("generated").exists(),
         "files were written"
     );
-    let (code, report) = json("render", repo.path(), &["--check"]);
+    let (code, report) = paved_json("render", repo.path(), &["--check"]);
     assert_eq!(code, 1);
     only(
         &report,
@@ -265,7 +244,7 @@ fn a_template_loop_stops_at_the_generated_file_limit() {
     );
     // With room for it, the same template renders.
     set_limit(repo.path(), "maxOutputFileBytes", 1024 * 1024);
-    let (code, report) = json("render", repo.path(), &[]);
+    let (code, report) = paved_json("render", repo.path(), &[]);
     assert_eq!(code, 0, "{report:#}");
     let big = repo
         .path()
@@ -277,7 +256,7 @@ fn a_template_loop_stops_at_the_generated_file_limit() {
 #[test]
 fn a_render_over_the_output_limit_writes_nothing() {
     let repo = fixture("output-total");
-    let (code, report) = json("render", repo.path(), &[]);
+    let (code, report) = paved_json("render", repo.path(), &[]);
     assert_eq!(code, 1, "{report:#}");
     let finding = only(&report, "output-too-large", "limits.maxOutputBytes");
     assert_eq!(finding["file"], "generated");
@@ -286,10 +265,10 @@ fn a_render_over_the_output_limit_writes_nothing() {
         "files were written"
     );
     // The same finding every time, whichever part of the render passes the limit.
-    let (_, again) = json("render", repo.path(), &[]);
+    let (_, again) = paved_json("render", repo.path(), &[]);
     assert_eq!(again, report);
     set_limit(repo.path(), "maxOutputBytes", 4 * 1024 * 1024);
-    let (code, report) = json("render", repo.path(), &[]);
+    let (code, report) = paved_json("render", repo.path(), &[]);
     assert_eq!(code, 0, "{report:#}");
     let written: u64 = files(&repo.path().join("generated"))
         .values()

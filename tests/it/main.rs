@@ -99,15 +99,18 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
-/// `paved check --format json` on a repository: exit code and parsed report.
-pub fn check_json(repo: &Path) -> (i32, serde_json::Value) {
-    let output = paved(&[
-        "check",
+/// `paved <command> --repo REPO --format json` (plus `extra`): exit code and the
+/// parsed report.
+pub fn paved_json(command: &str, repo: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        command,
         "--repo",
         repo.to_str().unwrap(),
         "--format",
         "json",
-    ]);
+    ];
+    args.extend(extra);
+    let output = paved(&args);
     let code = output.status.code().expect("paved exits normally");
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -116,6 +119,21 @@ pub fn check_json(repo: &Path) -> (i32, serde_json::Value) {
         )
     });
     (code, report)
+}
+
+/// `paved check --format json` on a repository: exit code and parsed report.
+pub fn check_json(repo: &Path) -> (i32, serde_json::Value) {
+    paved_json("check", repo, &[])
+}
+
+/// The codes of a JSON report's findings, in order.
+pub fn codes(report: &serde_json::Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("a code"))
+        .collect()
 }
 
 /// A compact, reviewable rendering of a JSON report's findings for snapshots.

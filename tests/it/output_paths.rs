@@ -23,27 +23,7 @@ fn fixture(manifest: bool) -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn render(repo: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
-    let mut args = vec![
-        "render",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let output = paved(&args);
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
-    (output.status.code().unwrap(), report)
-}
-
-fn codes(report: &serde_json::Value) -> Vec<&str> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect()
+    paved_json("render", repo, extra)
 }
 
 /// Every file under `dir` with its bytes, but git's: to see that nothing changed.

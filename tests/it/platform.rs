@@ -20,16 +20,7 @@ fn edit(repo: &Path, path: &str, from: &str, to: &str) {
 }
 
 fn render_json(repo: &Path) -> (i32, serde_json::Value) {
-    let output = paved(&[
-        "render",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", stderr(&output)));
-    (output.status.code().unwrap(), report)
+    paved_json("render", repo, &[])
 }
 
 fn first_finding(report: &serde_json::Value) -> (String, String, u64) {
