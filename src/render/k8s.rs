@@ -1155,35 +1155,6 @@ mod tests {
         assert_eq!(literal("$$(HOME) $$ $"), "$$$$(HOME) $$$ $");
     }
 
-    /// Kubernetes' expansion of `$(NAME)` and `$$`, every reference marked.
-    fn expand(value: &str) -> String {
-        let mut out = String::new();
-        let mut rest = value;
-        while let Some(dollar) = rest.find('$') {
-            out.push_str(&rest[..dollar]);
-            let after = &rest[dollar + 1..];
-            if let Some(tail) = after.strip_prefix('$') {
-                out.push('$');
-                rest = tail;
-            } else if let Some(close) = after.strip_prefix('(').and_then(|_| after.find(')')) {
-                out.push_str(&format!("<ref {}>", &after[1..close]));
-                rest = &after[close + 1..];
-            } else {
-                out.push('$');
-                rest = after;
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn literal_text_is_never_expanded(text in "[$()a-z]{0,16}|.{0,16}") {
-            proptest::prop_assert_eq!(expand(&literal(&text)), text);
-        }
-    }
-
     #[test]
     fn go_strings_stay_text() {
         assert_eq!(go_string("{{ .x }}\"\n"), r#""{{ .x }}\"\n""#);
