@@ -190,7 +190,7 @@ codes! {
         fix: "Fix the environment name, or declare the environment in paved.yaml.";
     UnknownResourceType = "unknown-resource-type", Error, "references",
         summary: "A resource has a type paved has no provisioner for.",
-        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port.",
+        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port, volume.",
         fix: "Use one of the built-in types (the finding suggests the closest).";
     UnknownResource = "unknown-resource", Error, "references",
         summary: "An environment override names a resource the service does not declare.",
@@ -216,6 +216,14 @@ codes! {
         summary: "Two ports have the same name or number.",
         explanation: "Port names and numbers are unique within a service: Kubernetes rejects duplicates.",
         fix: "Rename or renumber one of the ports.";
+    UnknownVolume = "unknown-volume", Error, "references",
+        summary: "A mount names something that is not a `volume` resource of the service.",
+        explanation: "Each entry of `spec.volumes` (and of a sidecar's `volumes`) mounts a resource of type `volume` declared in the service's `spec.resources`, by its name. In a Score workload, a container volume's `source` is `${resources.<name>}` of a `volume` resource.",
+        fix: "Fix the resource's name, or declare it: `<name>: {type: volume}` under `resources`.";
+    VolumeMountConflict = "volume-mount-conflict", Error, "references",
+        summary: "Two mounts of a container use the same path.",
+        explanation: "A container can have one thing at each path: Kubernetes rejects a pod whose container mounts two volumes at the same path. A volume may not be mounted where a file of `spec.files` is, nor at `/tmp`, where paved mounts every container's scratch space.",
+        fix: "Mount one of them at another path; `/tmp` is writable in every container already.";
     AutoscalingRange = "autoscaling-range", Error, "references",
         summary: "Autoscaling `min` is greater than `max`.",
         explanation: "The HorizontalPodAutoscaler needs `min <= max`, in the base spec and in every environment once overrides are applied.",

@@ -62,7 +62,11 @@ pub fn intents_markdown() -> String {
     out.push_str("Placeholders read outputs as `${resources.<name>.<output>}`. Secret outputs come from the secret store and never appear in generated files.\n\n");
     for kind in resource_types::BUILT_IN {
         out.push_str(&format!("### `{}`\n\n{}\n\n", kind.name, kind.description));
-        out.push_str("| Output | Secret | Description |\n|---|---|---|\n");
+        if kind.outputs.is_empty() {
+            out.push_str("No outputs.\n");
+        } else {
+            out.push_str("| Output | Secret | Description |\n|---|---|---|\n");
+        }
         for output in kind.outputs {
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",
