@@ -290,7 +290,7 @@ codes! {
         fix: "Add `paved.dev/owner: <team>` under `metadata.annotations`, or set a default owner with `defaults: {owner: <team>}` in paved.yaml.";
     ScoreUnsupported = "score-unsupported", Warning, "score",
         summary: "A part of a Score workload that paved does not render.",
-        explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, probes, ports) and the others as sidecars (image, command, arguments, variables). What a Score workload says beyond that (volumes, start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
+        explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, volumes, probes, ports) and the others as sidecars (image, command, arguments, variables, volumes). What a Score workload says beyond that (start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
         fix: "Move what is left out to paved's own means (a platform template or patch, a size for CPU and memory), or remove it from the workload.";
     ScoreResourceParams = "score-resource-params", Error, "score",
         summary: "A Score resource's params use a placeholder that paved cannot resolve.",
