@@ -198,7 +198,7 @@ codes! {
         fix: "Fix the environment name, or declare the environment in paved.yaml.";
     UnknownResourceType = "unknown-resource-type", Error, "references",
         summary: "A resource has a type paved has no provisioner for.",
-        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port.",
+        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port, volume.",
         fix: "Use one of the built-in types (the finding suggests the closest).";
     UnknownResource = "unknown-resource", Error, "references",
         summary: "An environment override names a resource the service does not declare.",
@@ -224,6 +224,14 @@ codes! {
         summary: "Two ports have the same name or number.",
         explanation: "Port names and numbers are unique within a service: Kubernetes rejects duplicates.",
         fix: "Rename or renumber one of the ports.";
+    UnknownVolume = "unknown-volume", Error, "references",
+        summary: "A mount names something that is not a `volume` resource of the service.",
+        explanation: "Each entry of `spec.volumes` (and of a sidecar's `volumes`) mounts a resource of type `volume` declared in the service's `spec.resources`, by its name. In a Score workload, a container volume's `source` is `${resources.<name>}` of a `volume` resource.",
+        fix: "Fix the resource's name, or declare it: `<name>: {type: volume}` under `resources`.";
+    VolumeMountConflict = "volume-mount-conflict", Error, "references",
+        summary: "Two mounts of a container use the same path.",
+        explanation: "A container can have one thing at each path: Kubernetes rejects a pod whose container mounts two volumes at the same path. A volume may not be mounted where a file of `spec.files` is, nor at `/tmp`, where paved mounts every container's scratch space.",
+        fix: "Mount one of them at another path; `/tmp` is writable in every container already.";
     AutoscalingRange = "autoscaling-range", Error, "references",
         summary: "Autoscaling `min` is greater than `max`.",
         explanation: "The HorizontalPodAutoscaler needs `min <= max`, in the base spec and in every environment once overrides are applied.",
@@ -290,7 +298,7 @@ codes! {
         fix: "Add `paved.dev/owner: <team>` under `metadata.annotations`, or set a default owner with `defaults: {owner: <team>}` in paved.yaml.";
     ScoreUnsupported = "score-unsupported", Warning, "score",
         summary: "A part of a Score workload that paved does not render.",
-        explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, probes, ports) and the others as sidecars (image, command, arguments, variables). What a Score workload says beyond that (volumes, start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
+        explanation: "paved renders a workload's first container as the service's own (image, command, arguments, variables, files, volumes, probes, ports) and the others as sidecars (image, command, arguments, variables, volumes). What a Score workload says beyond that (start order, container resources, probe details, resource metadata, files read from a path, outputs read by sidecars or files) is left out of the generated files, and each omission is reported so that none goes unnoticed. docs/score.md lists what is supported.",
         fix: "Move what is left out to paved's own means (a platform template or patch, a size for CPU and memory), or remove it from the workload.";
     InternalError = "internal-error", Error, "internal",
         summary: "paved failed on valid-looking input.",

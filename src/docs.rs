@@ -62,9 +62,13 @@ pub fn intents_markdown() -> String {
     out.push_str("Placeholders read outputs as `${resources.<name>.<output>}`. Secret outputs come from the secret store and never appear in generated files. Outputs paved knows when it renders can also be read by the params of the service's other resources.\n\n");
     for kind in resource_types::BUILT_IN {
         out.push_str(&format!("### `{}`\n\n{}\n\n", kind.name, kind.description));
-        out.push_str(
-            "| Output | Secret | Known when paved renders | Description |\n|---|---|---|---|\n",
-        );
+        if kind.outputs.is_empty() {
+            out.push_str("No outputs.\n");
+        } else {
+            out.push_str(
+                "| Output | Secret | Known when paved renders | Description |\n|---|---|---|---|\n",
+            );
+        }
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         for output in kind.outputs {
             out.push_str(&format!(

@@ -649,6 +649,9 @@ pub struct ServiceSpec {
     /// Files mounted into the container, by absolute path.
     #[serde(default)]
     pub files: Arc<BTreeMap<String, File>>,
+    /// Volume resources mounted into the container, by absolute path.
+    #[serde(default)]
+    pub volumes: Arc<BTreeMap<String, Mount>>,
     /// Containers beside the service's own, by name.
     #[serde(default)]
     pub sidecars: Arc<BTreeMap<String, Sidecar>>,
@@ -704,6 +707,21 @@ pub struct Sidecar {
     pub args: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, Mount>,
+}
+
+/// A volume resource mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mount {
+    /// The name of a `volume` resource of the service.
+    pub resource: String,
+    /// A folder of the volume mounted instead of all of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
 }
 
 /// A file mounted into the container: its text or its base64 bytes.

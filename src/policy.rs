@@ -1182,6 +1182,7 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
         probes,
         env,
         files,
+        volumes,
         sidecars,
         secrets,
         dependencies,
@@ -1209,6 +1210,7 @@ fn spec_fields_of<'a>(spec: &'a crate::intent::ServiceSpec, visit: &mut FieldVis
     visit("probes", shared(probes), &|| text(probes));
     visit("env", shared(env), &|| text(env));
     visit("files", shared(files), &|| text(files));
+    visit("volumes", shared(volumes), &|| text(volumes));
     visit("sidecars", shared(sidecars), &|| text(sidecars));
     visit("secrets", shared(secrets), &|| text(secrets));
     visit("dependencies", shared(dependencies), &|| text(dependencies));

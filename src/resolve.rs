@@ -163,6 +163,7 @@ pub fn resolve(
                     overridable: &overridable,
                 };
                 checker.references(&team_names, &service_names, &mut found);
+                checker.volumes(&mut found);
                 checker.spec(&service.spec, &Places::base(&origin), &mut found);
                 checker.deployments(schemas, &mut found)
             };
@@ -439,6 +440,93 @@ impl Checker<'_> {
                 "fix the name, or remove the dependency",
             ));
         }
+    }
+
+    /// Every mount names a `volume` resource of the service, and nothing else of its
+    /// container is at its path: a file, or the `/tmp` every container has. Mounts and
+    /// resource types are not overridable, so the base spec says it all.
+    fn volumes(&self, findings: &mut Vec<Finding>) {
+        let spec = &self.service.spec;
+        let main = (
+            String::from("/spec/volumes"),
+            &*spec.volumes,
+            Some(&*spec.files),
+        );
+        let sidecars = spec.sidecars.iter().map(|(name, sidecar)| {
+            let at = format!("/spec/sidecars/{}/volumes", escape_pointer(name));
+            (at, &sidecar.volumes, None)
+        });
+        for (at, mounts, files) in std::iter::once(main).chain(sidecars) {
+            for (path, mount) in mounts {
+                let pointer = format!("{at}/{}", escape_pointer(path));
+                self.volume_resource(path, &mount.resource, &pointer, findings);
+                let clash = if path == "/tmp" {
+                    Some((
+                        String::from("`/tmp` is where every container has its own scratch space"),
+                        None,
+                    ))
+                } else if files.is_some_and(|f| f.contains_key(path)) {
+                    let file = self
+                        .origin
+                        .key(&format!("/spec/files/{}", escape_pointer(path)));
+                    Some((format!("file `{path}` is mounted there too"), Some(file)))
+                } else {
+                    None
+                };
+                let Some((message, related)) = clash else {
+                    continue;
+                };
+                let mut finding = Finding::at(
+                    Code::VolumeMountConflict,
+                    self.origin.key(&pointer),
+                    format!("volume mounted at `{path}`, but {message}"),
+                )
+                .label("path taken")
+                .help("mount the volume at another path");
+                if let Some(related) = related {
+                    finding = finding.related(related, "the file");
+                }
+                findings.push(finding);
+            }
+        }
+    }
+
+    /// A mount's resource is a declared resource of type `volume`.
+    fn volume_resource(&self, path: &str, name: &str, pointer: &str, findings: &mut Vec<Finding>) {
+        let resources = &self.service.spec.resources;
+        let volumes: Vec<&str> = resources
+            .iter()
+            .filter(|(_, r)| r.kind == "volume")
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let (message, declare) = match resources.get(name) {
+            Some(resource) if resource.kind == "volume" => return,
+            // A type paved does not know is reported on the resource itself.
+            Some(resource) if self.registry.find(&resource.kind).is_none() => return,
+            Some(resource) => (
+                format!(
+                    "the mount at `{path}` names resource `{name}`, a {} resource, not a volume",
+                    resource.kind
+                ),
+                "declare a volume under `resources`, for example `scratch: {type: volume}`, and mount it"
+                    .to_string(),
+            ),
+            None => (
+                format!("the mount at `{path}` names resource `{name}`, which is not declared"),
+                format!("declare it under `resources`: `{name}: {{type: volume}}`"),
+            ),
+        };
+        let help = match did_you_mean(name, volumes.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if volumes.is_empty() => declare,
+            None => format!("volume resources: {}", list(&volumes)),
+        };
+        findings.push(
+            self.origin
+                .finding(Code::UnknownVolume, &format!("{pointer}/resource"), message)
+                .label("not a volume resource")
+                .help(help),
+        );
     }
 
     /// Checks of one spec, base or with an environment's overrides applied.

@@ -193,11 +193,17 @@ pub const BUILT_IN: &[ResourceType] = &[
         ],
         classes: &[],
     },
+    ResourceType {
+        name: "volume",
+        description: "Scratch space in each pod (an `emptyDir`), mounted where `spec.volumes` (or a sidecar's `volumes`) says; it lives and dies with the pod.",
+        outputs: &[],
+        classes: &[],
+    },
 ];
 
 /// Types that live inside the cluster: nothing is created in the cloud for them.
 pub fn in_cluster(name: &str) -> bool {
-    matches!(name, "route" | "service-port")
+    matches!(name, "route" | "service-port" | "volume")
 }
 
 pub fn find(name: &str) -> Option<&'static ResourceType> {

@@ -1,10 +1,12 @@
 //! Kubernetes objects of a service in one environment, written to
 //! `kubernetes/<env>/<team>/<service>/`, and the team namespaces.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value as Json, json};
 
 use crate::config::{ArgoCd, Config, Environment, IngressKind};
-use crate::intent::{PortRef, Probe, ProbeType, Visibility};
+use crate::intent::{Mount, PortRef, Probe, ProbeType, Visibility};
 
 use super::{EnvValue, Piece, Tree, Unit, names};
 use crate::codes::Code;
@@ -288,6 +290,51 @@ fn file_volume(unit: &Unit<'_>) -> Option<(Json, Vec<Json>)> {
         "configMap": { "name": files_config_map_name(unit), "items": items },
     });
     Some((volume, mounts))
+}
+
+/// The size of a `volume` resource that does not give `params.sizeLimit`: a bound, so
+/// that a runaway writer gets its pod evicted rather than filling the node's disk.
+const VOLUME_SIZE_LIMIT: &str = "1Gi";
+
+/// The name of a `volume` resource's pod volume, kept apart from the `tmp` and `files`
+/// volumes.
+fn volume_name(resource: &str) -> String {
+    names::bounded(&["volume", resource], 63)
+}
+
+/// The pod volumes of the service's `volume` resources: scratch space, on the node's
+/// disk or in memory.
+fn resource_volumes(unit: &Unit<'_>) -> Vec<Json> {
+    unit.instances
+        .iter()
+        .filter(|i| i.kind.name() == "volume")
+        .map(|instance| {
+            let size = instance
+                .params
+                .get("sizeLimit")
+                .and_then(Json::as_str)
+                .unwrap_or(VOLUME_SIZE_LIMIT);
+            let mut empty_dir = json!({ "sizeLimit": size });
+            if let Some(medium) = instance.params.get("medium").and_then(Json::as_str) {
+                empty_dir["medium"] = json!(medium);
+            }
+            json!({ "name": volume_name(&instance.name), "emptyDir": empty_dir })
+        })
+        .collect()
+}
+
+/// A container's mounts of volume resources, in path order.
+fn volume_mounts(mounts: &BTreeMap<String, Mount>) -> impl Iterator<Item = Json> + '_ {
+    mounts.iter().map(|(path, mount)| {
+        let mut out = json!({ "name": volume_name(&mount.resource), "mountPath": path });
+        if let Some(sub_path) = &mount.path {
+            out["subPath"] = json!(sub_path);
+        }
+        if mount.read_only {
+            out["readOnly"] = json!(true);
+        }
+        out
+    })
 }
 
 /// A digest of the service's files: a pod template annotation, so that a change of
@@ -578,8 +625,11 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
         container[key] = value;
     }
     let files = file_volume(unit);
-    if let (Some((_, mounts)), Some(list)) = (&files, container["volumeMounts"].as_array_mut()) {
-        list.extend(mounts.iter().cloned());
+    if let Some(list) = container["volumeMounts"].as_array_mut() {
+        if let Some((_, mounts)) = &files {
+            list.extend(mounts.iter().cloned());
+        }
+        list.extend(volume_mounts(&unit.spec.volumes));
     }
     let mut containers = vec![container];
     containers.extend(unit.spec.sidecars.iter().map(|(name, sidecar)| {
@@ -591,6 +641,9 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
             "securityContext": container_security(user),
             "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
         });
+        if let Some(list) = side["volumeMounts"].as_array_mut() {
+            list.extend(volume_mounts(&sidecar.volumes));
+        }
         if !sidecar.command.is_empty() {
             side["command"] = json!(sidecar.command);
         }
@@ -620,8 +673,9 @@ fn deployment(unit: &Unit<'_>, composed: &[(String, Vec<Piece>)]) -> Json {
         "containers": containers,
         "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "256Mi" } }],
     });
-    if let (Some((volume, _)), Some(list)) = (files, pod_spec["volumes"].as_array_mut()) {
-        list.push(volume);
+    if let Some(list) = pod_spec["volumes"].as_array_mut() {
+        list.extend(files.map(|(volume, _)| volume));
+        list.extend(resource_volumes(unit));
     }
     if unit.env.production {
         let spread = |key: &str| {
@@ -1140,6 +1194,36 @@ pub(super) fn argocd_namespace_application(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mounts_name_their_volume_and_say_only_what_differs() {
+        let mounts = BTreeMap::from([
+            (
+                String::from("/data"),
+                Mount {
+                    resource: String::from("scratch"),
+                    path: Some(String::from("sub")),
+                    read_only: true,
+                },
+            ),
+            (
+                String::from("/var/cache"),
+                Mount {
+                    resource: "v".repeat(63),
+                    path: None,
+                    read_only: false,
+                },
+            ),
+        ]);
+        let rendered: Vec<Json> = volume_mounts(&mounts).collect();
+        assert_eq!(
+            rendered[0],
+            json!({"name": "volume-scratch", "mountPath": "/data", "subPath": "sub", "readOnly": true})
+        );
+        let long = rendered[1]["name"].as_str().unwrap();
+        assert!(long.len() <= 63 && long.starts_with("volume-v"), "{long}");
+        assert_eq!(rendered[1].as_object().unwrap().len(), 2);
+    }
 
     #[test]
     fn cpu_limits_double_the_request() {

@@ -544,7 +544,13 @@ impl Converter<'_> {
                 spec.insert("files".into(), Json::Object(files));
             }
         }
-        self.left_out(&at, name, container, &["volumes", "before", "resources"]);
+        if let Some(volumes) = container.get("volumes") {
+            let mounts = self.volumes(&at, "/spec/volumes", volumes);
+            if !mounts.is_empty() {
+                spec.insert("volumes".into(), Json::Object(mounts));
+            }
+        }
+        self.left_out(&at, name, container, &["before", "resources"]);
     }
 
     /// Report the fields of a container that paved does not render.
@@ -554,10 +560,6 @@ impl Converter<'_> {
                 "files" => (
                     "a sidecar's files are not mounted",
                     "mount them with a platform template or patch (docs/extending.md), or bake them into the image",
-                ),
-                "volumes" => (
-                    "volumes are not mounted",
-                    "mount volumes with a platform template or patch (docs/extending.md), or remove them",
                 ),
                 "before" => (
                     "start order between containers is not rendered: all start together",
@@ -638,7 +640,6 @@ impl Converter<'_> {
             container,
             &[
                 "files",
-                "volumes",
                 "before",
                 "resources",
                 "livenessProbe",
@@ -646,6 +647,12 @@ impl Converter<'_> {
             ],
         );
         let paved = format!("/spec/sidecars/{}", escape_pointer(name));
+        if let Some(volumes) = container.get("volumes") {
+            let mounts = self.volumes(&at, &format!("{paved}/volumes"), volumes);
+            if !mounts.is_empty() {
+                sidecar["volumes"] = Json::Object(mounts);
+            }
+        }
         self.map.insert(paved.clone(), at.clone());
         self.map
             .insert(format!("{paved}/env"), format!("{at}/variables"));
@@ -717,6 +724,109 @@ impl Converter<'_> {
         out
     }
 
+    /// Score's container volumes (a map by target path, or the deprecated list) as paved
+    /// mounts at `paved`: a volume's `source`, `${resources.<name>}`, names the mounted
+    /// resource, which the resolver checks is a declared volume.
+    fn volumes(&mut self, at: &str, paved: &str, volumes: &Json) -> Map<String, Json> {
+        self.map.insert(paved, format!("{at}/volumes"));
+        // Each volume with its target, where it is written and where its target is.
+        let entries: Vec<(Option<String>, String, String, &Json)> = match volumes {
+            Json::Object(map) => map
+                .iter()
+                .map(|(target, volume)| {
+                    let pointer = format!("{at}/volumes/{}", escape_pointer(target));
+                    (Some(target.clone()), pointer.clone(), pointer, volume)
+                })
+                .collect(),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, volume)| {
+                    let target = volume.get("target").and_then(Json::as_str);
+                    let pointer = format!("{at}/volumes/{i}");
+                    let target_pointer = format!("{pointer}/target");
+                    (target.map(str::to_string), pointer, target_pointer, volume)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut out = Map::new();
+        for (target, pointer, target_pointer, volume) in entries {
+            let Some(target) = target else {
+                self.note(
+                    Code::MissingField,
+                    pointer,
+                    String::from("a volume of the list form needs a `target`: where it is mounted"),
+                    Some(
+                        "add `target: <absolute path>`, or write `volumes` as a map by target path",
+                    ),
+                );
+                continue;
+            };
+            let source = volume
+                .get("source")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let Some(resource) = self.volume_source(source) else {
+                self.note(
+                    Code::UnknownVolume,
+                    format!("{pointer}/source"),
+                    format!(
+                        "the volume at `{}` is not mounted: its source `{}` does not name a resource",
+                        schema::printable(&target),
+                        schema::printable(source)
+                    ),
+                    Some("write `source: ${resources.<name>}`, naming a resource of type `volume`"),
+                );
+                continue;
+            };
+            if out.contains_key(&target) {
+                self.note(
+                    Code::VolumeMountConflict,
+                    target_pointer,
+                    format!(
+                        "another volume is mounted at `{}` already",
+                        schema::printable(&target)
+                    ),
+                    Some("mount one of them at another path"),
+                );
+                continue;
+            }
+            let mut mount = json!({ "resource": resource });
+            for field in ["path", "readOnly"] {
+                if let Some(value) = volume.get(field) {
+                    mount[field] = value.clone();
+                }
+            }
+            let mounted = format!("{paved}/{}", escape_pointer(&target));
+            for (field, score) in [
+                ("resource", "source"),
+                ("path", "path"),
+                ("readOnly", "readOnly"),
+            ] {
+                self.map
+                    .insert(format!("{mounted}/{field}"), format!("{pointer}/{score}"));
+            }
+            self.map.insert(mounted, target_pointer);
+            out.insert(target, mount);
+        }
+        out
+    }
+
+    /// The resource a volume's `source` names, when it is `${resources.<name>}` and
+    /// nothing else. Whether that resource is declared, and a volume, is the
+    /// resolver's to say, as for a Service's mounts.
+    fn volume_source(&self, source: &str) -> Option<String> {
+        let tokens = substitute::tokens(source);
+        let [Token::Ref { body, .. }] = tokens.as_slice() else {
+            return None;
+        };
+        match substitute::target(body, &self.metadata, |_| true) {
+            Ok(Target::Resource { name, keys }) if keys.is_empty() => Some(name),
+            _ => None,
+        }
+    }
+
     /// A value written as is (a file's content, a sidecar's variable) with the
     /// workload's metadata substituted; outputs of resources are not known then.
     fn file_content(&self, content: &str) -> Result<String, String> {
@@ -779,17 +889,6 @@ impl Converter<'_> {
                 .get("type")
                 .and_then(Json::as_str)
                 .unwrap_or_default();
-            if score_type == "volume" {
-                self.unsupported(
-                    at,
-                    format!(
-                        "volume resource `{}` is not provisioned: paved does not mount volumes",
-                        schema::printable(name)
-                    ),
-                    "remove the resource and the volume that uses it",
-                );
-                continue;
-            }
             let kind = TYPE_NAMES
                 .iter()
                 .find(|(score, _)| *score == score_type)
@@ -1135,6 +1234,76 @@ mod tests {
         assert_eq!(
             conversion.map.translate("/spec/dependencies/0"),
             "/resources/api/params/workload"
+        );
+    }
+
+    #[test]
+    fn volumes_mount_volume_resources() {
+        let mut score = workload();
+        score["resources"]["scratch"] = json!({"type": "volume", "params": {"sizeLimit": "2Gi"}});
+        score["containers"]["main"]["volumes"] = json!({
+            "/var/cache": {"source": "${resources.scratch}", "path": "cache", "readOnly": false},
+            "/literal": {"source": "scratch"},
+            "/output": {"source": "${resources.db.host}"},
+        });
+        score["containers"]["shipper"] = json!({
+            "image": "ghcr.io/acme/shipper:1.0.0",
+            "volumes": [
+                {"source": "${resources.scratch}", "target": "/logs", "readOnly": true},
+                {"source": "${resources.scratch}", "target": "/logs"},
+                {"source": "${resources.scratch}"},
+            ],
+        });
+        let order = [String::from("main"), String::from("shipper")];
+        let conversion = convert(&score, &order, None);
+        let spec = &conversion.service["spec"];
+        assert_eq!(
+            spec["resources"]["scratch"],
+            json!({"type": "volume", "params": {"sizeLimit": "2Gi"}})
+        );
+        assert_eq!(
+            spec["volumes"],
+            json!({"/var/cache": {"resource": "scratch", "path": "cache", "readOnly": false}})
+        );
+        assert_eq!(
+            spec["sidecars"]["shipper"]["volumes"],
+            json!({"/logs": {"resource": "scratch", "readOnly": true}})
+        );
+        let notes: Vec<(Code, &str)> = conversion
+            .notes
+            .iter()
+            .map(|n| (n.code, n.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            vec![
+                (
+                    Code::UnknownVolume,
+                    "/containers/main/volumes/~1literal/source"
+                ),
+                (
+                    Code::UnknownVolume,
+                    "/containers/main/volumes/~1output/source"
+                ),
+                (
+                    Code::VolumeMountConflict,
+                    "/containers/shipper/volumes/1/target"
+                ),
+                (Code::MissingField, "/containers/shipper/volumes/2"),
+            ]
+        );
+        let map = &conversion.map;
+        assert_eq!(
+            map.translate("/spec/volumes/~1var~1cache/resource"),
+            "/containers/main/volumes/~1var~1cache/source"
+        );
+        assert_eq!(
+            map.translate("/spec/sidecars/shipper/volumes/~1logs"),
+            "/containers/shipper/volumes/0/target"
+        );
+        assert_eq!(
+            map.translate("/spec/sidecars/shipper/volumes/~1logs/readOnly"),
+            "/containers/shipper/volumes/0/readOnly"
         );
     }
 

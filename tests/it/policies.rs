@@ -121,7 +121,7 @@ deny contains {"msg": sprintf("resource %s is a redis cache", [name]), "path": s
             (
                 "no-redis".into(),
                 "services/search-api/service.yaml".into(),
-                59,
+                68,
                 "error".into()
             ),
             (

@@ -132,6 +132,15 @@ fn a_workload_and_its_converted_service_render_the_same() {
     for (path, bytes) in &from_score {
         assert!(bytes == &from_service[path], "{path} differs");
     }
+    // The volumes are among what is compared: the pod's, and the mounts of both
+    // containers.
+    let deployment =
+        String::from_utf8_lossy(&from_score["kubernetes/prod/payments/orders/deployment.yaml"]);
+    assert_eq!(
+        deployment.matches("name: volume-logs").count(),
+        3,
+        "{deployment}"
+    );
 }
 
 #[test]
