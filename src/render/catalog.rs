@@ -21,7 +21,8 @@ fn group_ref(team: &str) -> String {
 
 fn resource_type(kind: &str) -> &str {
     match kind {
-        "postgres" | "mysql" => "database",
+        "postgres" | "mysql" | "mssql" | "mongodb" => "database",
+        "amqp" => "message-broker",
         "redis" => "cache",
         "bucket" => "s3-bucket",
         "queue" => "queue",
