@@ -166,7 +166,7 @@ pub const BUILT_IN: &[ResourceType] = &[
     },
     ResourceType {
         name: "mongodb",
-        description: "A MongoDB-compatible document database cluster (Amazon DocumentDB).",
+        description: "A MongoDB-compatible document database cluster (Amazon DocumentDB). It takes TLS connections only: clients trust the Amazon RDS certificate authorities.",
         outputs: &[
             out("host", "The cluster endpoint's host name."),
             out("port", "The port the cluster listens on (TLS)."),
@@ -181,7 +181,7 @@ pub const BUILT_IN: &[ResourceType] = &[
     },
     ResourceType {
         name: "mssql",
-        description: "A Microsoft SQL Server on a managed instance.",
+        description: "A Microsoft SQL Server on a managed instance. It takes encrypted connections only: clients trust the Amazon RDS certificate authorities.",
         outputs: &[
             out("server", "The instance endpoint's host name."),
             out("port", "The port SQL Server listens on."),
