@@ -11,7 +11,7 @@ meta := {
 	"severity": "deny",
 }
 
-databases := {"postgres", "mysql"}
+databases := {"postgres", "mysql", "mongodb", "mssql"}
 
 deny contains {"msg": sprintf("production database %q keeps backups for %d days; at least 7 are needed", [name, days]), "path": sprintf("spec.resources.%s.params.backupRetentionDays", [name])} if {
 	input.environment.production

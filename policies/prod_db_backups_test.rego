@@ -16,3 +16,9 @@ test_week_passes if {
 test_short_retention_elsewhere_passes if {
 	count(prod_db_backups.deny) == 0 with input as db(false, 1)
 }
+
+test_document_and_sql_server_databases_keep_a_week if {
+	every kind in ["mongodb", "mssql"] {
+		count(prod_db_backups.deny) == 1 with input as {"environment": {"production": true}, "intent": {"spec": {"resources": {"db": {"type": kind, "params": {"backupRetentionDays": 3}}}}}}
+	}
+}

@@ -11,7 +11,7 @@ meta := {
 	"severity": "deny",
 }
 
-databases := {"postgres", "mysql"}
+databases := {"postgres", "mysql", "mongodb", "mssql"}
 
 deny contains {"msg": sprintf("production database %q turns high availability off", [name]), "path": sprintf("spec.resources.%s.params.highAvailability", [name])} if {
 	input.environment.production

@@ -159,8 +159,8 @@ pub enum NewCommand {
         /// web and api serve HTTP; a worker serves no traffic [default: api]
         #[arg(long = "type", value_name = "TYPE", value_parser = ["api", "web", "worker"])]
         kind: Option<String>,
-        /// Resources it needs, by type: postgres, mysql, redis, bucket, queue, kafka-topic,
-        /// or a platform's own
+        /// Resources it needs, by type: postgres, mysql, mssql, mongodb, redis, bucket, queue,
+        /// amqp, kafka-topic, or a platform's own
         #[arg(long, value_name = "TYPE,...", value_delimiter = ',')]
         with: Vec<String>,
         /// Reachable from the internet, through the ingress

@@ -198,7 +198,7 @@ codes! {
         fix: "Fix the environment name, or declare the environment in paved.yaml.";
     UnknownResourceType = "unknown-resource-type", Error, "references",
         summary: "A resource has a type paved has no provisioner for.",
-        explanation: "Built-in types: postgres, mysql, redis, bucket, queue, kafka-topic, dns, route, service-port, volume.",
+        explanation: "Built-in types: postgres, mysql, mongodb, mssql, amqp, redis, bucket, queue, kafka-topic, dns, route, service-port, volume.",
         fix: "Use one of the built-in types (the finding suggests the closest).";
     UnknownResource = "unknown-resource", Error, "references",
         summary: "An environment override names a resource the service does not declare.",
@@ -206,7 +206,7 @@ codes! {
         fix: "Fix the resource name, or declare the resource in `spec.resources`.";
     UnknownResourceClass = "unknown-resource-class", Error, "references",
         summary: "A resource asks for a class its type does not offer.",
-        explanation: "Classes are the sizes a provisioner offers: for postgres and mysql `small`, `medium`, `large` and `xlarge` (db.t4g.small to db.r6g.xlarge), for redis the same names (cache.t4g.small to cache.r6g.xlarge). Other built-in types have no classes.",
+        explanation: "Classes are the sizes a provisioner offers: for postgres and mysql `small`, `medium`, `large` and `xlarge` (db.t4g.small to db.r6g.xlarge), for mongodb (db.t4g.medium to db.r6g.2xlarge), mssql (db.t3.small, SQL Server Express, to db.m5.2xlarge; `small` runs Standard Edition on db.t3.xlarge in production or with a standby), amqp (mq.t3.micro, a single broker, to mq.m5.2xlarge) and redis (cache.t4g.small to cache.r6g.xlarge) the same names. Other built-in types have no classes.",
         fix: "Use one of the classes the message lists, or remove `class` to get the environment's default.";
     MissingPlatformSetting = "missing-platform-setting", Error, "references",
         summary: "A resource needs a paved.yaml setting that is not there.",

@@ -67,6 +67,68 @@ const CACHE_CLASSES: &[Class] = &[
     },
 ];
 
+/// DocumentDB instance classes: it has no smaller class than db.t4g.medium.
+const DOCUMENT_CLASSES: &[Class] = &[
+    Class {
+        name: "small",
+        cloud: "db.t4g.medium",
+    },
+    Class {
+        name: "medium",
+        cloud: "db.r6g.large",
+    },
+    Class {
+        name: "large",
+        cloud: "db.r6g.xlarge",
+    },
+    Class {
+        name: "xlarge",
+        cloud: "db.r6g.2xlarge",
+    },
+];
+
+/// SQL Server runs on no Graviton class. `small` is for SQL Server Express, which
+/// only runs outside production and without a standby; where it cannot, the
+/// provisioner runs Standard Edition on db.t3.xlarge, the smallest class it accepts.
+const SQL_SERVER_CLASSES: &[Class] = &[
+    Class {
+        name: "small",
+        cloud: "db.t3.small",
+    },
+    Class {
+        name: "medium",
+        cloud: "db.m5.large",
+    },
+    Class {
+        name: "large",
+        cloud: "db.m5.xlarge",
+    },
+    Class {
+        name: "xlarge",
+        cloud: "db.m5.2xlarge",
+    },
+];
+
+/// Amazon MQ broker instance types; mq.t3.micro runs a single broker only.
+const BROKER_CLASSES: &[Class] = &[
+    Class {
+        name: "small",
+        cloud: "mq.t3.micro",
+    },
+    Class {
+        name: "medium",
+        cloud: "mq.m5.large",
+    },
+    Class {
+        name: "large",
+        cloud: "mq.m5.xlarge",
+    },
+    Class {
+        name: "xlarge",
+        cloud: "mq.m5.2xlarge",
+    },
+];
+
 const fn out(name: &'static str, description: &'static str) -> Output {
     Output {
         name,
@@ -116,6 +178,55 @@ pub const BUILT_IN: &[ResourceType] = &[
         description: "A MySQL database on a managed instance.",
         outputs: SQL_OUTPUTS,
         classes: DATABASE_CLASSES,
+    },
+    ResourceType {
+        name: "mongodb",
+        description: "A MongoDB-compatible document database cluster (Amazon DocumentDB). It takes TLS connections only: clients trust the Amazon RDS certificate authorities.",
+        outputs: &[
+            cloud("host", "The cluster endpoint's host name."),
+            out("port", "The port the cluster listens on (TLS)."),
+            out("username", "The cluster's user."),
+            secret("password", "The user's password."),
+            secret(
+                "connection",
+                "A connection string, `mongodb://username:password@host:port/?tls=true&...`.",
+            ),
+        ],
+        classes: DOCUMENT_CLASSES,
+    },
+    ResourceType {
+        name: "mssql",
+        description: "A Microsoft SQL Server on a managed instance. It takes encrypted connections only: clients trust the Amazon RDS certificate authorities.",
+        outputs: &[
+            cloud("server", "The instance endpoint's host name."),
+            out("port", "The port SQL Server listens on."),
+            out(
+                "database",
+                "`master`: RDS creates no database of its own on SQL Server; the service creates its databases.",
+            ),
+            out("username", "The instance's user."),
+            secret("password", "The user's password."),
+            secret(
+                "connection",
+                "A connection string, `Server=tcp:server,port;Initial Catalog=master;User ID=...;Password=...;Encrypt=True`.",
+            ),
+        ],
+        classes: SQL_SERVER_CLASSES,
+    },
+    ResourceType {
+        name: "amqp",
+        description: "A RabbitMQ message broker (Amazon MQ), reached over AMQPS.",
+        outputs: &[
+            cloud("host", "The broker's host name."),
+            out("port", "The AMQPS (TLS) port."),
+            out("vhost", "The virtual host, `/`."),
+            out("username", "The broker's user."),
+            secret(
+                "password",
+                "The user's password; Amazon MQ takes no write-only password, so it is kept in the Terraform state, which the backend encrypts.",
+            ),
+        ],
+        classes: BROKER_CLASSES,
     },
     ResourceType {
         name: "redis",

@@ -207,7 +207,8 @@ struct HostContext {
 /// The name a resource of a type gets in a new service.
 fn resource_name(kind: &str) -> &str {
     match kind {
-        "postgres" | "mysql" => "db",
+        "postgres" | "mysql" | "mssql" | "mongodb" => "db",
+        "amqp" => "broker",
         "redis" => "cache",
         "kafka-topic" => "events",
         other => other,

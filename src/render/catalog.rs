@@ -21,7 +21,8 @@ fn group_ref(team: &str) -> String {
 
 fn resource_type(kind: &str) -> &str {
     match kind {
-        "postgres" | "mysql" => "database",
+        "postgres" | "mysql" | "mssql" | "mongodb" => "database",
+        "amqp" => "message-broker",
         "redis" => "cache",
         "bucket" => "s3-bucket",
         "queue" => "queue",
@@ -78,7 +79,9 @@ pub(super) fn render(
             .collect();
         let mut documents = Vec::new();
         for (resource, declared) in spec.resources.iter() {
-            if !rendered && declared.id.is_none() {
+            // A volume is scratch space inside the service's pods, not infrastructure
+            // anyone else looks up.
+            if (!rendered && declared.id.is_none()) || declared.kind == "volume" {
                 continue;
             }
             let entity_name = resource_name(name, resource, declared.id.as_deref());

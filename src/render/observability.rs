@@ -449,7 +449,7 @@ pub(super) fn dashboard(config: &Config, entry: &ServiceEntry, tree: &mut Tree) 
             None => format!("$environment-{name}-{resource_name}"),
         };
         let queries: Vec<(String, &str, &str)> = match resource.kind.as_str() {
-            "postgres" | "mysql" => vec![
+            "postgres" | "mysql" | "mssql" => vec![
                 (
                     format!(
                         "aws_rds_cpuutilization_average{{dimension_DBInstanceIdentifier=\"{physical}\"}}"
@@ -470,6 +470,38 @@ pub(super) fn dashboard(config: &Config, entry: &ServiceEntry, tree: &mut Tree) 
                     ),
                     "Free storage",
                     "bytes",
+                ),
+            ],
+            "mongodb" => vec![
+                (
+                    format!(
+                        "aws_docdb_cpuutilization_average{{dimension_DBClusterIdentifier=\"{physical}\"}}"
+                    ),
+                    "CPU",
+                    "percent",
+                ),
+                (
+                    format!(
+                        "aws_docdb_database_connections_average{{dimension_DBClusterIdentifier=\"{physical}\"}}"
+                    ),
+                    "Connections",
+                    "short",
+                ),
+            ],
+            "amqp" => vec![
+                (
+                    format!(
+                        "aws_amazonmq_message_count_average{{dimension_Broker=\"{physical}\"}}"
+                    ),
+                    "Messages waiting",
+                    "short",
+                ),
+                (
+                    format!(
+                        "aws_amazonmq_connection_count_average{{dimension_Broker=\"{physical}\"}}"
+                    ),
+                    "Connections",
+                    "short",
                 ),
             ],
             "redis" => vec![

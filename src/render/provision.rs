@@ -20,7 +20,7 @@ pub(super) struct Provisioned {
     pub network: bool,
     /// Needs the RDS enhanced-monitoring role.
     pub rds_monitoring: bool,
-    /// Uses the hashicorp/random provider (ephemeral passwords).
+    /// Uses the hashicorp/random provider (passwords).
     pub random: bool,
     /// Encrypts data with the module's KMS key.
     pub kms: bool,
@@ -99,13 +99,6 @@ fn class(instance: &Instance<'_>, fallback: &str) -> Option<&'static Class> {
         .or_else(|| kind.class(fallback))
 }
 
-fn sql_engine(instance: &Instance<'_>) -> (&'static str, u16) {
-    match built_in(instance) {
-        "mysql" => ("mysql", 3306),
-        _ => ("postgres", 5432),
-    }
-}
-
 fn database_name(instance: &Instance<'_>) -> String {
     param(instance, "database")
         .and_then(Json::as_str)
@@ -156,9 +149,13 @@ pub(super) fn static_output(instance: &Instance<'_>, output: &str) -> Option<Str
     }
     let env = instance.environment;
     let value = match (built_in(instance), output) {
-        ("postgres" | "mysql", "port") => sql_engine(instance).1.to_string(),
+        ("postgres" | "mysql" | "mssql", "port") => rds(instance).port.to_string(),
         ("postgres" | "mysql", "name" | "database") => database_name(instance),
-        ("postgres" | "mysql", "username") => String::from("app"),
+        ("postgres" | "mysql" | "mssql" | "mongodb" | "amqp", "username") => String::from("app"),
+        ("mssql", "database") => String::from("master"),
+        ("mongodb", "port") => DOCUMENT_DB_PORT.to_string(),
+        ("amqp", "port") => AMQPS_PORT.to_string(),
+        ("amqp", "vhost") => String::from("/"),
         ("redis", "port") => String::from("6379"),
         ("redis", "username") => redis_user(instance),
         ("bucket", "bucket" | "name") => bucket_name(instance),
@@ -214,6 +211,22 @@ fn reference(kind: &str, label: &str, attribute: &str) -> Expr {
     Expr::raw(format!("{kind}.{label}.{attribute}"))
 }
 
+/// A string template of paved's own: literal text and references, alternately,
+/// starting with text. Credentials in it stay interpolations, which secret scanners
+/// do not take for a password written out.
+fn template(parts: &[&str]) -> Expr {
+    let mut text = String::from("\"");
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 0 {
+            text.push_str(part);
+        } else {
+            text.push_str(&format!("${{{part}}}"));
+        }
+    }
+    text.push('"');
+    Expr::raw(text)
+}
+
 fn skip(body: Body, check: &str, reason: &str) -> Body {
     body.comment(format!("checkov:skip={check}:{reason}"))
 }
@@ -224,7 +237,9 @@ pub(super) fn terraform(instance: &Instance<'_>, findings: &mut Vec<Finding>) ->
         return custom(instance, provisioner, findings);
     }
     match built_in(instance) {
-        "postgres" | "mysql" => sql(instance),
+        "postgres" | "mysql" | "mssql" => sql(instance),
+        "mongodb" => document_db(instance),
+        "amqp" => broker(instance),
         "redis" => redis(instance),
         "bucket" => bucket(instance),
         "queue" => queue(instance),
@@ -295,24 +310,115 @@ fn connection_secret(instance: &Instance<'_>, what: &str) -> Block {
     )
 }
 
+/// What differs between the RDS engines paved runs.
+struct Rds {
+    engine: &'static str,
+    /// The engine's name in descriptions.
+    what: &'static str,
+    port: u16,
+    version: String,
+    family: String,
+    class: &'static str,
+    high_availability: bool,
+    parameters: Vec<(&'static str, &'static str)>,
+    /// Set when the parameters are static: they take effect at the next reboot.
+    apply_method: Option<&'static str>,
+    logs: Vec<&'static str>,
+}
+
+fn rds(instance: &Instance<'_>) -> Rds {
+    let production = instance.production;
+    let fallback = if production { "medium" } else { "small" };
+    let class = class(instance, fallback);
+    let high_availability = param_bool(instance, "highAvailability", production);
+    match built_in(instance) {
+        "mssql" => {
+            let version = param_str(instance, "version", "16.00");
+            let (engine, cloud) = sql_server_edition(class, production, high_availability);
+            let major = version.split('.').next().unwrap_or_default();
+            Rds {
+                engine,
+                what: "SQL Server",
+                port: 1433,
+                family: format!("{engine}-{major}.0"),
+                version,
+                class: cloud,
+                high_availability,
+                parameters: vec![("rds.force_ssl", "1")],
+                apply_method: Some("pending-reboot"),
+                // Express has no SQL Server Agent, so no agent log.
+                logs: if engine == SQL_SERVER_EXPRESS {
+                    vec!["error"]
+                } else {
+                    vec!["agent", "error"]
+                },
+            }
+        }
+        "mysql" => {
+            let version = param_str(instance, "version", "8.4");
+            Rds {
+                engine: "mysql",
+                what: "MySQL",
+                port: 3306,
+                family: format!("mysql{version}"),
+                version,
+                class: class.map_or("db.t4g.small", |c| c.cloud),
+                high_availability,
+                parameters: vec![
+                    ("require_secure_transport", "ON"),
+                    ("slow_query_log", "1"),
+                    ("long_query_time", "1"),
+                ],
+                apply_method: None,
+                logs: vec!["error", "general", "slowquery"],
+            }
+        }
+        _ => {
+            let version = param_str(instance, "version", "16");
+            Rds {
+                engine: "postgres",
+                what: "PostgreSQL",
+                port: 5432,
+                family: format!("postgres{version}"),
+                version,
+                class: class.map_or("db.t4g.small", |c| c.cloud),
+                high_availability,
+                parameters: vec![
+                    ("rds.force_ssl", "1"),
+                    ("log_statement", "ddl"),
+                    ("log_min_duration_statement", "1000"),
+                ],
+                apply_method: None,
+                logs: vec!["postgresql", "upgrade"],
+            }
+        }
+    }
+}
+
+const SQL_SERVER_EXPRESS: &str = "sqlserver-ex";
+
+/// The SQL Server edition (its RDS engine) and instance class: Express on the small
+/// class outside production without a standby, Standard Edition otherwise, on
+/// db.t3.xlarge for the small class (the smallest class Standard Edition accepts).
+fn sql_server_edition(
+    class: Option<&Class>,
+    production: bool,
+    high_availability: bool,
+) -> (&'static str, &'static str) {
+    match class {
+        Some(c) if c.name == "small" && !production && !high_availability => {
+            (SQL_SERVER_EXPRESS, c.cloud)
+        }
+        Some(c) if c.name != "small" => ("sqlserver-se", c.cloud),
+        _ => ("sqlserver-se", "db.t3.xlarge"),
+    }
+}
+
+/// An RDS instance: PostgreSQL, MySQL or SQL Server.
 fn sql(instance: &Instance<'_>) -> Provisioned {
-    let (engine, port) = sql_engine(instance);
+    let rds = rds(instance);
+    let sql_server = rds.engine.starts_with("sqlserver");
     let label = instance.name.as_str();
-    let version = param_str(
-        instance,
-        "version",
-        if engine == "mysql" { "8.4" } else { "16" },
-    );
-    let class = class(
-        instance,
-        if instance.production {
-            "medium"
-        } else {
-            "small"
-        },
-    )
-    .map_or("db.t4g.small", |c| c.cloud);
-    let high_availability = param_bool(instance, "highAvailability", instance.production);
     let storage = param_int(instance, "storageGb", 20);
     let retention = param_int(
         instance,
@@ -320,50 +426,38 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
         if instance.production { 14 } else { 7 },
     );
     let identifier = aws_id(instance, "", 63);
-    let (family, parameters, logs) = if engine == "mysql" {
-        (
-            format!("mysql{version}"),
-            vec![
-                ("require_secure_transport", "ON"),
-                ("slow_query_log", "1"),
-                ("long_query_time", "1"),
-            ],
-            vec!["error", "general", "slowquery"],
-        )
-    } else {
-        (
-            format!("postgres{version}"),
-            vec![
-                ("rds.force_ssl", "1"),
-                ("log_statement", "ddl"),
-                ("log_min_duration_statement", "1000"),
-            ],
-            vec!["postgresql", "upgrade"],
-        )
-    };
     let mut parameter_group = Body::new()
         .attr("name", Expr::str(&identifier))
-        .attr("family", Expr::str(&family));
-    for (name, value) in parameters {
+        .attr("family", Expr::str(&rds.family));
+    for (name, value) in &rds.parameters {
         parameter_group = parameter_group.block(Block::new(
             "parameter",
             &[],
             Body::new()
-                .attr("name", Expr::str(name))
-                .attr("value", Expr::str(value)),
+                .attr("name", Expr::str(*name))
+                .attr("value", Expr::str(*value))
+                .attr_opt("apply_method", rds.apply_method.map(Expr::str)),
         ));
     }
     let mut db = Body::new()
         .attr("identifier", Expr::str(&identifier))
-        .attr("engine", Expr::str(engine))
-        .attr("engine_version", Expr::str(&version))
-        .attr("instance_class", Expr::str(class))
+        .attr("engine", Expr::str(rds.engine))
+        .attr("engine_version", Expr::str(&rds.version));
+    if sql_server {
+        db = db.attr("license_model", Expr::str("license-included"));
+    }
+    db = db
+        .attr("instance_class", Expr::str(rds.class))
         .attr("allocated_storage", Expr::Int(storage))
         .attr("max_allocated_storage", Expr::Int(storage * 4))
         .attr("storage_type", Expr::str("gp3"))
         .attr("storage_encrypted", Expr::Bool(true))
-        .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"))
-        .attr("db_name", Expr::str(database_name(instance)))
+        .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"));
+    if !sql_server {
+        // SQL Server takes no database name: RDS creates none for it.
+        db = db.attr("db_name", Expr::str(database_name(instance)));
+    }
+    db = db
         .attr("username", Expr::str("app"))
         .blank()
         .comment(" The password is write-only: it never reaches the plan or the state.")
@@ -371,8 +465,12 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
             "password_wo",
             reference("ephemeral.random_password", label, "result"),
         )
-        .attr("password_wo_version", Expr::Int(1))
-        .attr("iam_database_authentication_enabled", Expr::Bool(true))
+        .attr("password_wo_version", Expr::Int(1));
+    if !sql_server {
+        // SQL Server on RDS has no IAM database authentication.
+        db = db.attr("iam_database_authentication_enabled", Expr::Bool(true));
+    }
+    db = db
         .blank()
         .attr(
             "db_subnet_group_name",
@@ -387,7 +485,7 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
             reference("aws_db_parameter_group", label, "name"),
         )
         .attr("publicly_accessible", Expr::Bool(false))
-        .attr("multi_az", Expr::Bool(high_availability))
+        .attr("multi_az", Expr::Bool(rds.high_availability))
         .blank()
         .attr("backup_retention_period", Expr::Int(retention))
         .attr("copy_tags_to_snapshot", Expr::Bool(true))
@@ -403,7 +501,7 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
         .attr("auto_minor_version_upgrade", Expr::Bool(true))
         .attr("apply_immediately", Expr::Bool(false))
         .blank()
-        .attr("enabled_cloudwatch_logs_exports", Expr::strs(logs))
+        .attr("enabled_cloudwatch_logs_exports", Expr::strs(rds.logs))
         .attr("monitoring_interval", Expr::Int(60))
         .attr(
             "monitoring_role_arn",
@@ -414,11 +512,15 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
             "performance_insights_kms_key_id",
             Expr::raw("aws_kms_key.this.arn"),
         );
-    if !high_availability {
+    if !rds.high_availability {
         db = skip(
             db,
             "CKV_AWS_157",
-            "single availability zone outside production unless params.highAvailability is set",
+            if rds.engine == SQL_SERVER_EXPRESS {
+                "SQL Server Express has no Multi-AZ; it runs outside production only"
+            } else {
+                "single availability zone outside production unless params.highAvailability is set"
+            },
         );
     }
     if !instance.production {
@@ -428,30 +530,50 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
             "deletion protection is for production databases",
         );
     }
-    let secret_value = Expr::call(
-        "jsonencode",
-        vec![Expr::object([
+    let password = reference("ephemeral.random_password", label, "result");
+    let secret_value = if sql_server {
+        Expr::object([
+            ("server", reference("aws_db_instance", label, "address")),
+            ("port", reference("aws_db_instance", label, "port")),
+            ("database", Expr::str("master")),
+            ("username", reference("aws_db_instance", label, "username")),
+            ("password", password),
+            (
+                "connection",
+                template(&[
+                    "Server=tcp:",
+                    &format!("aws_db_instance.{label}.address"),
+                    ",",
+                    &format!("aws_db_instance.{label}.port"),
+                    ";Initial Catalog=master;User ID=",
+                    &format!("aws_db_instance.{label}.username"),
+                    ";Password=",
+                    &format!("ephemeral.random_password.{label}.result"),
+                    ";Encrypt=True",
+                ]),
+            ),
+        ])
+    } else {
+        Expr::object([
             ("host", reference("aws_db_instance", label, "address")),
             ("port", reference("aws_db_instance", label, "port")),
             ("name", reference("aws_db_instance", label, "db_name")),
             ("database", reference("aws_db_instance", label, "db_name")),
             ("username", reference("aws_db_instance", label, "username")),
-            (
-                "password",
-                reference("ephemeral.random_password", label, "result"),
-            ),
-        ])],
-    );
+            ("password", password),
+        ])
+    };
+    let mut random_password = Body::new()
+        .attr("length", Expr::Int(40))
+        .attr("special", Expr::Bool(false));
+    if sql_server {
+        // SQL Server logins ask for three kinds of characters.
+        for kind in ["min_upper", "min_lower", "min_numeric"] {
+            random_password = random_password.attr(kind, Expr::Int(1));
+        }
+    }
     let blocks = vec![
-        security_group(
-            instance,
-            port,
-            if engine == "mysql" {
-                "MySQL"
-            } else {
-                "PostgreSQL"
-            },
-        ),
+        security_group(instance, rds.port, rds.what),
         Block::new(
             "resource",
             &["aws_db_subnet_group", label],
@@ -464,6 +586,189 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
             &["aws_db_parameter_group", label],
             parameter_group,
         ),
+        Block::new("ephemeral", &["random_password", label], random_password),
+        Block::new("resource", &["aws_db_instance", label], db),
+        connection_secret(instance, if sql_server { "SQL Server" } else { rds.engine }),
+        secret_version(instance, Expr::call("jsonencode", vec![secret_value])),
+    ];
+    Provisioned {
+        blocks,
+        network: true,
+        rds_monitoring: true,
+        random: true,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+/// The connection details, written once: `secret_string_wo` keeps them out of the
+/// plan and the state.
+fn secret_version(instance: &Instance<'_>, value: Expr) -> Block {
+    Block::new(
+        "resource",
+        &["aws_secretsmanager_secret_version", &instance.name],
+        Body::new()
+            .attr(
+                "secret_id",
+                reference("aws_secretsmanager_secret", &instance.name, "id"),
+            )
+            .attr("secret_string_wo", value)
+            .attr("secret_string_wo_version", Expr::Int(1)),
+    )
+}
+
+/// The DocumentDB parameter group family of an engine version: `5.0.0` → `docdb5.0`.
+fn document_family(version: &str) -> String {
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap_or_default();
+    let minor = parts.next().unwrap_or("0");
+    format!("docdb{major}.{minor}")
+}
+
+/// A MongoDB-compatible Amazon DocumentDB cluster: one instance, or two in separate
+/// availability zones when highly available.
+fn document_db(instance: &Instance<'_>) -> Provisioned {
+    let label = instance.name.as_str();
+    let version = param_str(instance, "version", "5.0.0");
+    let class = class(
+        instance,
+        if instance.production {
+            "medium"
+        } else {
+            "small"
+        },
+    )
+    .map_or("db.t4g.medium", |c| c.cloud);
+    let high_availability = param_bool(instance, "highAvailability", instance.production);
+    let retention = param_int(
+        instance,
+        "backupRetentionDays",
+        if instance.production { 14 } else { 7 },
+    );
+    let identifier = aws_id(instance, "", 63);
+    let cluster = |attribute: &str| reference("aws_docdb_cluster", label, attribute);
+    let mut parameter_group = Body::new()
+        .attr("name", Expr::str(&identifier))
+        .attr("family", Expr::str(document_family(&version)))
+        .attr(
+            "description",
+            Expr::str(format!("TLS and audit logs of {}", instance.physical)),
+        );
+    for (name, value) in [
+        ("tls", "enabled"),
+        ("audit_logs", "enabled"),
+        ("profiler", "enabled"),
+        ("profiler_threshold_ms", "1000"),
+    ] {
+        parameter_group = parameter_group.block(Block::new(
+            "parameter",
+            &[],
+            Body::new()
+                .attr("name", Expr::str(name))
+                .attr("value", Expr::str(value))
+                .attr("apply_method", Expr::str("pending-reboot")),
+        ));
+    }
+    let mut body = Body::new()
+        .attr("cluster_identifier", Expr::str(&identifier))
+        .attr("engine", Expr::str("docdb"))
+        .attr("engine_version", Expr::str(&version))
+        .attr("port", Expr::Int(DOCUMENT_DB_PORT.into()))
+        .attr("storage_encrypted", Expr::Bool(true))
+        .attr("kms_key_id", Expr::raw("aws_kms_key.this.arn"))
+        .attr("master_username", Expr::str("app"))
+        .blank()
+        .comment(" The password is write-only: it never reaches the plan or the state.")
+        .attr(
+            "master_password_wo",
+            reference("ephemeral.random_password", label, "result"),
+        )
+        .attr("master_password_wo_version", Expr::Int(1))
+        .blank()
+        .attr(
+            "db_subnet_group_name",
+            reference("aws_docdb_subnet_group", label, "name"),
+        )
+        .attr(
+            "vpc_security_group_ids",
+            Expr::List(vec![reference("aws_security_group", label, "id")]),
+        )
+        .attr(
+            "db_cluster_parameter_group_name",
+            reference("aws_docdb_cluster_parameter_group", label, "name"),
+        )
+        .blank()
+        .attr("backup_retention_period", Expr::Int(retention))
+        .attr("deletion_protection", Expr::Bool(instance.production))
+        .attr("skip_final_snapshot", Expr::Bool(!instance.production));
+    if instance.production {
+        body = body.attr(
+            "final_snapshot_identifier",
+            Expr::str(aws_id(instance, "final", 255)),
+        );
+    }
+    body = body.attr("apply_immediately", Expr::Bool(false)).attr(
+        "enabled_cloudwatch_logs_exports",
+        Expr::strs(["audit", "profiler"]),
+    );
+    if retention < 7 {
+        body = skip(
+            body,
+            "CKV_AWS_360",
+            "the intent keeps fewer days of backups (params.backupRetentionDays)",
+        );
+    }
+    let instances = Body::new()
+        .attr("count", Expr::Int(if high_availability { 2 } else { 1 }))
+        .attr(
+            "identifier",
+            Expr::call(
+                "format",
+                vec![
+                    Expr::str(format!("{}-%d", aws_id(instance, "", 61))),
+                    Expr::raw("count.index + 1"),
+                ],
+            ),
+        )
+        .attr("cluster_identifier", cluster("id"))
+        .attr("instance_class", Expr::str(class))
+        .attr("auto_minor_version_upgrade", Expr::Bool(true))
+        .attr("apply_immediately", Expr::Bool(false));
+    let password = reference("ephemeral.random_password", label, "result");
+    let secret_value = Expr::object([
+        ("host", cluster("endpoint")),
+        ("port", cluster("port")),
+        ("username", cluster("master_username")),
+        ("password", password),
+        (
+            "connection",
+            template(&[
+                "mongodb://",
+                &format!("aws_docdb_cluster.{label}.master_username"),
+                ":",
+                &format!("ephemeral.random_password.{label}.result"),
+                "@",
+                &format!("aws_docdb_cluster.{label}.endpoint"),
+                ":",
+                &format!("aws_docdb_cluster.{label}.port"),
+                "/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false",
+            ]),
+        ),
+    ]);
+    let blocks = vec![
+        security_group(instance, DOCUMENT_DB_PORT, "DocumentDB"),
+        Block::new(
+            "resource",
+            &["aws_docdb_subnet_group", label],
+            Body::new()
+                .attr("name", Expr::str(&identifier))
+                .attr("subnet_ids", Expr::raw("data.aws_subnets.private.ids")),
+        ),
+        Block::new(
+            "resource",
+            &["aws_docdb_cluster_parameter_group", label],
+            parameter_group,
+        ),
         Block::new(
             "ephemeral",
             &["random_password", label],
@@ -471,24 +776,131 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
                 .attr("length", Expr::Int(40))
                 .attr("special", Expr::Bool(false)),
         ),
-        Block::new("resource", &["aws_db_instance", label], db),
-        connection_secret(instance, engine),
+        Block::new("resource", &["aws_docdb_cluster", label], body),
         Block::new(
             "resource",
-            &["aws_secretsmanager_secret_version", label],
-            Body::new()
-                .attr(
-                    "secret_id",
-                    reference("aws_secretsmanager_secret", label, "id"),
-                )
-                .attr("secret_string_wo", secret_value)
-                .attr("secret_string_wo_version", Expr::Int(1)),
+            &["aws_docdb_cluster_instance", label],
+            instances,
         ),
+        connection_secret(instance, "DocumentDB cluster"),
+        secret_version(instance, Expr::call("jsonencode", vec![secret_value])),
     ];
     Provisioned {
         blocks,
         network: true,
-        rds_monitoring: true,
+        random: true,
+        kms: true,
+        ..Provisioned::default()
+    }
+}
+
+const DOCUMENT_DB_PORT: u16 = 27017;
+const AMQPS_PORT: u16 = 5671;
+
+/// How many brokers: a cluster of three across availability zones when highly
+/// available, except on mq.t3.micro, which runs a single broker only.
+fn broker_deployment(host_instance_type: &str, high_availability: bool) -> &'static str {
+    if high_availability && host_instance_type != "mq.t3.micro" {
+        "CLUSTER_MULTI_AZ"
+    } else {
+        "SINGLE_INSTANCE"
+    }
+}
+
+/// A RabbitMQ broker on Amazon MQ, private to the VPC.
+fn broker(instance: &Instance<'_>) -> Provisioned {
+    let label = instance.name.as_str();
+    let host_instance_type = class(
+        instance,
+        if instance.production {
+            "medium"
+        } else {
+            "small"
+        },
+    )
+    .map_or("mq.t3.micro", |c| c.cloud);
+    let high_availability = param_bool(instance, "highAvailability", instance.production);
+    let deployment = broker_deployment(host_instance_type, high_availability);
+    let password = reference("random_password", label, "result");
+    let subnets = if deployment == "SINGLE_INSTANCE" {
+        // One subnet, the same on every plan: changing it replaces the broker.
+        Expr::List(vec![Expr::raw("sort(data.aws_subnets.private.ids)[0]")])
+    } else {
+        Expr::raw("data.aws_subnets.private.ids")
+    };
+    let body = Body::new()
+        .attr("broker_name", Expr::str(aws_id(instance, "", 50)))
+        .attr("engine_type", Expr::str("RabbitMQ"))
+        .attr(
+            "engine_version",
+            Expr::str(param_str(instance, "version", "3.13")),
+        )
+        .attr("host_instance_type", Expr::str(host_instance_type))
+        .attr("deployment_mode", Expr::str(deployment))
+        .attr("authentication_strategy", Expr::str("simple"))
+        .blank()
+        .attr("publicly_accessible", Expr::Bool(false))
+        .attr("subnet_ids", subnets)
+        .attr(
+            "security_groups",
+            Expr::List(vec![reference("aws_security_group", label, "id")]),
+        )
+        .blank()
+        .attr("auto_minor_version_upgrade", Expr::Bool(true))
+        .attr("apply_immediately", Expr::Bool(false))
+        .block(Block::new(
+            "maintenance_window_start_time",
+            &[],
+            Body::new()
+                .attr("day_of_week", Expr::str("SUNDAY"))
+                .attr("time_of_day", Expr::str("03:00"))
+                .attr("time_zone", Expr::str("UTC")),
+        ))
+        .block(Block::new(
+            "logs",
+            &[],
+            Body::new().attr("general", Expr::Bool(true)),
+        ))
+        .block(Block::new(
+            "user",
+            &[],
+            Body::new()
+                .attr("username", Expr::str("app"))
+                .attr("password", password.clone()),
+        ));
+    let body = skip(
+        body,
+        "CKV_AWS_209",
+        "Amazon MQ encrypts RabbitMQ brokers at rest with an AWS owned key; customer managed keys are for ActiveMQ only",
+    );
+    let host = Expr::raw(format!(
+        r#"trimsuffix(trimprefix(aws_mq_broker.{label}.instances[0].endpoints[0], "amqps://"), ":{AMQPS_PORT}")"#
+    ));
+    let secret_value = Expr::object([
+        ("host", host),
+        ("port", Expr::Int(AMQPS_PORT.into())),
+        ("vhost", Expr::str("/")),
+        ("username", Expr::str("app")),
+        ("password", password),
+    ]);
+    let blocks = vec![
+        security_group(instance, AMQPS_PORT, "AMQPS"),
+        Block::new(
+            "resource",
+            &["random_password", label],
+            Body::new()
+                .comment(" Amazon MQ has no write-only argument for a user's password, so this one")
+                .comment(" is kept in the Terraform state, which the backend encrypts.")
+                .attr("length", Expr::Int(40))
+                .attr("special", Expr::Bool(false)),
+        ),
+        Block::new("resource", &["aws_mq_broker", label], body),
+        connection_secret(instance, "RabbitMQ broker"),
+        secret_version(instance, Expr::call("jsonencode", vec![secret_value])),
+    ];
+    Provisioned {
+        blocks,
+        network: true,
         random: true,
         kms: true,
         ..Provisioned::default()
@@ -1027,6 +1439,7 @@ pub(super) fn permissions(instance: &Instance<'_>) -> Vec<Json> {
                 }),
             ]
         }
+        // Databases and brokers: the pods use the credentials from the secret store.
         _ => Vec::new(),
     }
 }
@@ -1186,7 +1599,262 @@ mod tests {
 
     use super::*;
     use crate::config::Environment;
-    use crate::resource_types::BUILT_IN;
+    use crate::platform::Platform;
+    use crate::resource_types::{self, BUILT_IN};
+
+    fn environment(production: bool) -> Environment {
+        Environment {
+            name: String::from(if production { "prod" } else { "dev" }),
+            production,
+            cluster: None,
+            domain: None,
+            ttl: None,
+            region: String::from("eu-west-1"),
+            account: Some(String::from("100000000004")),
+            ingress_hostname: None,
+            kafka_bootstrap_servers: Vec::new(),
+        }
+    }
+
+    fn instance<'a>(
+        kind: &str,
+        name: &str,
+        class: Option<&str>,
+        params: Json,
+        environment: &'a Environment,
+        platform: &'a Platform,
+    ) -> Instance<'a> {
+        Instance {
+            name: name.to_string(),
+            kind: TypeRef::BuiltIn(resource_types::find(kind).expect("a built-in type")),
+            class: class.map(str::to_string),
+            params,
+            shared_id: None,
+            service: "catalog",
+            physical: names::bounded(&[&environment.name, "catalog", name], 63),
+            secret_path: format!("paved/{}/catalog/{name}", environment.name),
+            environment,
+            production: environment.production,
+            platform,
+            custom_outputs: BTreeMap::new(),
+        }
+    }
+
+    /// The rendered HCL of a resource's blocks, runs of spaces (alignment) as one.
+    fn hcl(instance: &Instance<'_>) -> String {
+        let text = hcl::file(&terraform(instance, &mut Vec::new()).blocks);
+        text.lines()
+            .map(|line| {
+                line.split(' ')
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn outputs_known_at_render_time_are_written_and_the_rest_come_from_the_secret_store() {
+        let platform = Platform::default();
+        let env = environment(false);
+        let cases = [
+            ("mongodb", "port", Some("27017")),
+            ("mongodb", "username", Some("app")),
+            ("mongodb", "host", None),
+            ("mongodb", "password", None),
+            ("mongodb", "connection", None),
+            ("amqp", "port", Some("5671")),
+            ("amqp", "vhost", Some("/")),
+            ("amqp", "username", Some("app")),
+            ("amqp", "host", None),
+            ("amqp", "password", None),
+            ("mssql", "port", Some("1433")),
+            ("mssql", "database", Some("master")),
+            ("mssql", "username", Some("app")),
+            ("mssql", "server", None),
+            ("mssql", "password", None),
+            ("mssql", "connection", None),
+        ];
+        for (kind, output, expected) in cases {
+            let instance = instance(kind, "store", None, json!({}), &env, &platform);
+            assert_eq!(
+                static_output(&instance, output).as_deref(),
+                expected,
+                "{kind}.{output}"
+            );
+            let declared = resource_types::find(kind).and_then(|t| t.output(output));
+            assert!(declared.is_some(), "{kind} declares {output}");
+        }
+    }
+
+    #[test]
+    fn passwords_and_connection_strings_are_secret_outputs() {
+        for kind in ["mongodb", "amqp", "mssql"] {
+            let kind = resource_types::find(kind).expect("a built-in type");
+            for output in kind.outputs {
+                // The user name is the fixed `app`, written in clear like SQL's.
+                let credential = matches!(output.name, "password" | "connection");
+                assert_eq!(output.secret, credential, "{}.{}", kind.name, output.name);
+            }
+        }
+    }
+
+    #[test]
+    fn sql_server_runs_express_only_where_it_can() {
+        let class = |name| resource_types::find("mssql").and_then(|t| t.class(name));
+        // Outside production, without a standby, the small class is Express.
+        assert_eq!(
+            sql_server_edition(class("small"), false, false),
+            ("sqlserver-ex", "db.t3.small")
+        );
+        // Express has no standby and is not for production: Standard Edition on its
+        // smallest class instead.
+        for (production, high_availability) in [(true, true), (true, false), (false, true)] {
+            assert_eq!(
+                sql_server_edition(class("small"), production, high_availability),
+                ("sqlserver-se", "db.t3.xlarge")
+            );
+        }
+        assert_eq!(
+            sql_server_edition(class("large"), false, false),
+            ("sqlserver-se", "db.m5.xlarge")
+        );
+    }
+
+    #[test]
+    fn sql_server_takes_no_database_name_nor_iam_authentication() {
+        let platform = Platform::default();
+        let dev = environment(false);
+        let text = hcl(&instance(
+            "mssql",
+            "ledger",
+            None,
+            json!({}),
+            &dev,
+            &platform,
+        ));
+        assert!(text.contains(r#"engine = "sqlserver-ex""#), "{text}");
+        assert!(text.contains(r#"license_model"#), "{text}");
+        assert!(text.contains(r#"family = "sqlserver-ex-16.0""#), "{text}");
+        assert!(
+            text.contains(r#"apply_method = "pending-reboot""#),
+            "{text}"
+        );
+        assert!(!text.contains("db_name"), "{text}");
+        assert!(
+            !text.contains("iam_database_authentication_enabled"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"enabled_cloudwatch_logs_exports = ["error"]"#),
+            "{text}"
+        );
+        let prod = environment(true);
+        let text = hcl(&instance(
+            "mssql",
+            "ledger",
+            None,
+            json!({}),
+            &prod,
+            &platform,
+        ));
+        assert!(text.contains(r#""sqlserver-se""#), "{text}");
+        assert!(text.contains(r#""db.m5.large""#), "{text}");
+        assert!(text.contains("multi_az = true"), "{text}");
+        assert!(text.contains(r#"["agent", "error"]"#), "{text}");
+        let text = hcl(&instance(
+            "mssql",
+            "ledger",
+            Some("small"),
+            json!({}),
+            &prod,
+            &platform,
+        ));
+        assert!(text.contains(r#"engine = "sqlserver-se""#), "{text}");
+        assert!(
+            text.contains(r#"instance_class = "db.t3.xlarge""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_broker_clusters_when_highly_available_and_its_class_allows_it() {
+        assert_eq!(broker_deployment("mq.m5.large", true), "CLUSTER_MULTI_AZ");
+        assert_eq!(broker_deployment("mq.m5.large", false), "SINGLE_INSTANCE");
+        assert_eq!(broker_deployment("mq.t3.micro", true), "SINGLE_INSTANCE");
+        let platform = Platform::default();
+        let prod = environment(true);
+        let text = hcl(&instance("amqp", "jobs", None, json!({}), &prod, &platform));
+        assert!(text.contains(r#""CLUSTER_MULTI_AZ""#), "{text}");
+        assert!(text.contains(r#""mq.m5.large""#), "{text}");
+        assert!(text.contains("publicly_accessible = false"), "{text}");
+        assert!(text.contains("Terraform state"), "{text}");
+    }
+
+    #[test]
+    fn document_db_families_follow_the_engine_version() {
+        assert_eq!(document_family("5.0.0"), "docdb5.0");
+        assert_eq!(document_family("4.0.0"), "docdb4.0");
+        assert_eq!(document_family("5"), "docdb5.0");
+        let platform = Platform::default();
+        let dev = environment(false);
+        let text = hcl(&instance(
+            "mongodb",
+            "docs",
+            None,
+            json!({}),
+            &dev,
+            &platform,
+        ));
+        assert!(text.contains("master_password_wo "), "{text}");
+        assert!(text.contains(r#""docdb5.0""#), "{text}");
+        assert!(text.contains("count"), "{text}");
+        let short = json!({"backupRetentionDays": 3});
+        let text = hcl(&instance("mongodb", "docs", None, short, &dev, &platform));
+        assert!(text.contains("checkov:skip=CKV_AWS_360"), "{text}");
+    }
+
+    #[test]
+    fn identifiers_stay_within_their_limits() {
+        let platform = Platform::default();
+        let prod = environment(true);
+        let long = "a".repeat(60);
+        let broker = instance("amqp", &long, None, json!({}), &prod, &platform);
+        let text = hcl(&broker);
+        let name = aws_id(&broker, "", 50);
+        assert!(name.len() <= 50);
+        assert!(
+            text.contains(&format!(r#"broker_name = "{name}""#)),
+            "{text}"
+        );
+        let cluster = instance("mongodb", &long, None, json!({}), &prod, &platform);
+        assert!(aws_id(&cluster, "", 63).len() <= 63);
+        // Instance identifiers add `-N` to a base of at most 61 characters.
+        assert!(aws_id(&cluster, "", 61).len() + 2 <= 63);
+    }
+
+    #[test]
+    fn no_password_is_written_into_the_terraform() {
+        let platform = Platform::default();
+        for production in [false, true] {
+            let env = environment(production);
+            for kind in ["mongodb", "amqp", "mssql"] {
+                let text = hcl(&instance(kind, "store", None, json!({}), &env, &platform));
+                let lines = text
+                    .lines()
+                    .filter(|l| l.to_lowercase().contains("password"));
+                for line in lines.filter(|l| !l.trim_start().starts_with('#')) {
+                    let value = line.split_once(" = ").map(|(_, v)| v.trim());
+                    // A string value reads the password through an interpolation.
+                    assert!(
+                        value.is_none_or(|v| !v.starts_with('"') || v.contains("random_password.")),
+                        "{kind}: {line}"
+                    );
+                }
+            }
+        }
+    }
 
     /// What the registry promises other resources' params (`rendered`) is what the
     /// provisioner knows at render time, for every built-in output.

@@ -161,7 +161,8 @@ impl ServiceCase {
         let mut resources = serde_json::Map::new();
         resources.insert(
             "note".into(),
-            json!({ "type": "note", "params": { "text": self.note } }),
+            // Params take placeholders too.
+            json!({ "type": "note", "params": { "text": self.note.replace('$', "$$") } }),
         );
         for kind in &self.resources {
             resources.insert(format!("my-{kind}"), json!({ "type": kind }));

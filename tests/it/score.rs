@@ -28,7 +28,7 @@ fn tree_text(files: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
 fn score_workloads_pass_the_check_with_what_is_left_out_reported() {
     let (code, report) = check_json(&testdata("score"));
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["summary"]["intents"], 4);
+    assert_eq!(report["summary"]["intents"], 5);
     insta::assert_snapshot!(findings_text(code, &report));
 }
 
@@ -44,6 +44,9 @@ fn score_workloads_render_like_services() {
         "terraform/prod/_shared/orders-db/main.tf",
         "dashboards/orders.json",
         "catalog/components/orders.yaml",
+        "terraform/prod/catalog/products.tf",
+        "terraform/prod/catalog/changes.tf",
+        "terraform/prod/catalog/pricing.tf",
     ] {
         assert!(generated.contains_key(expected), "{expected} missing");
     }
@@ -93,7 +96,7 @@ fn a_workload_and_its_converted_service_render_the_same() {
     let score = score_repo();
     render(score.path());
     let converted = score_repo();
-    for workload in ["orders", "storefront"] {
+    for workload in ["orders", "storefront", "catalog"] {
         let folder = converted.path().join("services").join(workload);
         let output = paved(&[
             "convert",
@@ -168,7 +171,7 @@ fn other_tools_yaml_beside_score_files_is_left_alone() {
     .unwrap();
     let (code, report) = check_json(repo.path());
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["summary"]["intents"], 4);
+    assert_eq!(report["summary"]["intents"], 5);
 }
 
 #[test]
