@@ -365,7 +365,7 @@ fn rds(instance: &Instance<'_>) -> Rds {
                 class: class.map_or("db.t4g.small", |c| c.cloud),
                 high_availability,
                 parameters: vec![
-                    ("require_secure_transport", "ON"),
+                    ("require_secure_transport", "1"),
                     ("slow_query_log", "1"),
                     ("long_query_time", "1"),
                 ],
@@ -392,6 +392,21 @@ fn rds(instance: &Instance<'_>) -> Rds {
                 logs: vec!["postgresql", "upgrade"],
             }
         }
+    }
+}
+
+impl Rds {
+    /// RDS for MySQL offers no Performance Insights on the smallest classes.
+    fn performance_insights(&self) -> bool {
+        const UNSUPPORTED: &[&str] = &[
+            "db.t2.micro",
+            "db.t2.small",
+            "db.t3.micro",
+            "db.t3.small",
+            "db.t4g.micro",
+            "db.t4g.small",
+        ];
+        !(self.engine == "mysql" && UNSUPPORTED.contains(&self.class))
     }
 }
 
@@ -501,17 +516,31 @@ fn sql(instance: &Instance<'_>) -> Provisioned {
         .attr("auto_minor_version_upgrade", Expr::Bool(true))
         .attr("apply_immediately", Expr::Bool(false))
         .blank()
-        .attr("enabled_cloudwatch_logs_exports", Expr::strs(rds.logs))
+        .attr(
+            "enabled_cloudwatch_logs_exports",
+            Expr::strs(rds.logs.iter().copied()),
+        )
         .attr("monitoring_interval", Expr::Int(60))
         .attr(
             "monitoring_role_arn",
             Expr::raw("aws_iam_role.rds_monitoring.arn"),
         )
-        .attr("performance_insights_enabled", Expr::Bool(true))
         .attr(
+            "performance_insights_enabled",
+            Expr::Bool(rds.performance_insights()),
+        );
+    db = if rds.performance_insights() {
+        db.attr(
             "performance_insights_kms_key_id",
             Expr::raw("aws_kms_key.this.arn"),
-        );
+        )
+    } else {
+        skip(
+            db,
+            "CKV_AWS_353",
+            "RDS for MySQL has no Performance Insights on this instance class",
+        )
+    };
     if !rds.high_availability {
         db = skip(
             db,
@@ -1686,6 +1715,47 @@ mod tests {
             let declared = resource_types::find(kind).and_then(|t| t.output(output));
             assert!(declared.is_some(), "{kind} declares {output}");
         }
+    }
+
+    #[test]
+    fn mysql_has_performance_insights_where_rds_offers_them() {
+        let platform = Platform::default();
+        let env = environment(false);
+        let small = hcl(&instance("mysql", "db", None, json!({}), &env, &platform));
+        assert!(
+            small.contains("performance_insights_enabled = false"),
+            "{small}"
+        );
+        assert!(small.contains("checkov:skip=CKV_AWS_353"), "{small}");
+        assert!(
+            !small.contains("performance_insights_kms_key_id"),
+            "{small}"
+        );
+        assert!(small.contains(r#"value = "1""#), "{small}");
+        let medium = hcl(&instance(
+            "mysql",
+            "db",
+            Some("medium"),
+            json!({}),
+            &env,
+            &platform,
+        ));
+        assert!(
+            medium.contains("performance_insights_enabled = true"),
+            "{medium}"
+        );
+        let postgres = hcl(&instance(
+            "postgres",
+            "db",
+            None,
+            json!({}),
+            &env,
+            &platform,
+        ));
+        assert!(
+            postgres.contains("performance_insights_enabled = true"),
+            "{postgres}"
+        );
     }
 
     #[test]
