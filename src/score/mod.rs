@@ -1062,6 +1062,15 @@ pub fn resource_uid(workload: &str, name: &str, resource: &Json) -> String {
 mod tests {
     use super::*;
 
+    /// Each note's code and the place in the workload it points at.
+    fn codes_at(conversion: &Conversion) -> Vec<(Code, &str)> {
+        conversion
+            .notes
+            .iter()
+            .map(|n| (n.code, n.pointer.as_str()))
+            .collect()
+    }
+
     fn workload() -> Json {
         json!({
             "apiVersion": "score.dev/v1b1",
@@ -1198,13 +1207,8 @@ mod tests {
         let conversion = convert(&score, &[String::from("main")], None);
         assert_eq!(conversion.service["metadata"].get("tier"), None);
         assert_eq!(conversion.service["spec"]["replicas"], 3);
-        let notes: Vec<(Code, &str)> = conversion
-            .notes
-            .iter()
-            .map(|n| (n.code, n.pointer.as_str()))
-            .collect();
         assert_eq!(
-            notes,
+            codes_at(&conversion),
             vec![(Code::InvalidValue, "/metadata/annotations/paved.dev~1tier")]
         );
     }
@@ -1269,13 +1273,8 @@ mod tests {
             spec["sidecars"]["shipper"]["volumes"],
             json!({"/logs": {"resource": "scratch", "readOnly": true}})
         );
-        let notes: Vec<(Code, &str)> = conversion
-            .notes
-            .iter()
-            .map(|n| (n.code, n.pointer.as_str()))
-            .collect();
         assert_eq!(
-            notes,
+            codes_at(&conversion),
             vec![
                 (
                     Code::UnknownVolume,
