@@ -653,6 +653,23 @@ impl Checker<'_> {
                         findings.push(unavailable_output(location, &path, kind));
                         continue;
                     }
+                    if let (Some(id), None) = (&resource.id, &read.id) {
+                        // The shared resource is provisioned once, from one service.
+                        findings.push(
+                            Finding::at(
+                                Code::SharedResourceConflict,
+                                location.clone(),
+                                format!(
+                                    "shared resource `{name}` (id `{id}`) reads `${{{}}}`, an output of this service's own `{other}`: every service sharing it would give it another value",
+                                    path.join(".")
+                                ),
+                            )
+                            .label("differs from service to service")
+                            .help(format!(
+                                "write the value itself, or give `{other}` an `id` too so that the services share it"
+                            )),
+                        );
+                    }
                     targets.push(other.as_str());
                     read_at
                         .entry((name.as_str(), other.as_str()))
