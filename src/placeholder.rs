@@ -105,6 +105,17 @@ pub fn has_placeholder(value: &str) -> bool {
     value.contains("${")
 }
 
+/// Whether any string in a JSON value has a `$`: most values have none, and are then
+/// walked no further.
+pub fn json_has_dollar(value: &Json) -> bool {
+    match value {
+        Json::String(s) => s.contains('$'),
+        Json::Array(items) => items.iter().any(json_has_dollar),
+        Json::Object(map) => map.values().any(json_has_dollar),
+        _ => false,
+    }
+}
+
 /// Every string in a JSON value, with its JSON pointer (`prefix` followed by the path
 /// below `value`), in document order.
 pub fn json_strings<'j>(value: &'j Json, prefix: &str, out: &mut Vec<(String, &'j str)>) {
@@ -128,6 +139,14 @@ pub fn json_strings<'j>(value: &'j Json, prefix: &str, out: &mut Vec<(String, &'
 /// `$$` unescaped. A reference `resolve` does not know, or a malformed string, stays as
 /// written: checks have reported it.
 pub fn substitute_json(value: &Json, resolve: &mut dyn FnMut(&[String]) -> Option<String>) -> Json {
+    if json_has_dollar(value) {
+        substitute_strings(value, resolve)
+    } else {
+        value.clone()
+    }
+}
+
+fn substitute_strings(value: &Json, resolve: &mut dyn FnMut(&[String]) -> Option<String>) -> Json {
     match value {
         Json::String(s) if s.contains('$') => {
             let Ok(parts) = parse(s) else {
@@ -145,12 +164,15 @@ pub fn substitute_json(value: &Json, resolve: &mut dyn FnMut(&[String]) -> Optio
             }
             Json::String(out)
         }
-        Json::Array(items) => {
-            Json::Array(items.iter().map(|i| substitute_json(i, resolve)).collect())
-        }
+        Json::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|i| substitute_strings(i, resolve))
+                .collect(),
+        ),
         Json::Object(map) => Json::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), substitute_json(v, resolve)))
+                .map(|(k, v)| (k.clone(), substitute_strings(v, resolve)))
                 .collect(),
         ),
         _ => value.clone(),

@@ -629,6 +629,9 @@ impl Checker<'_> {
         let mut reads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut read_at: BTreeMap<(&str, &str), Location> = BTreeMap::new();
         for (name, resource) in spec.resources.iter() {
+            if !placeholder::json_has_dollar(&resource.params) {
+                continue;
+            }
             let mut strings = Vec::new();
             let prefix = format!("/resources/{}/params", escape_pointer(name));
             placeholder::json_strings(&resource.params, &prefix, &mut strings);

@@ -732,7 +732,9 @@ fn params_order(resources: &BTreeMap<String, crate::intent::Resource>) -> Vec<&s
         .iter()
         .map(|(name, resource)| {
             let mut strings = Vec::new();
-            placeholder::json_strings(&resource.params, "", &mut strings);
+            if placeholder::json_has_dollar(&resource.params) {
+                placeholder::json_strings(&resource.params, "", &mut strings);
+            }
             let targets = strings
                 .into_iter()
                 .filter_map(|(_, value)| placeholder::parse(value).ok())
