@@ -494,11 +494,6 @@ impl Checker<'_> {
     /// A mount's resource is a declared resource of type `volume`.
     fn volume_resource(&self, path: &str, name: &str, pointer: &str, findings: &mut Vec<Finding>) {
         let resources = &self.service.spec.resources;
-        let volumes: Vec<&str> = resources
-            .iter()
-            .filter(|(_, r)| r.kind == "volume")
-            .map(|(n, _)| n.as_str())
-            .collect();
         let (message, declare) = match resources.get(name) {
             Some(resource) if resource.kind == "volume" => return,
             // A type paved does not know is reported on the resource itself.
@@ -516,6 +511,11 @@ impl Checker<'_> {
                 format!("declare it under `resources`: `{name}: {{type: volume}}`"),
             ),
         };
+        let volumes: Vec<&str> = resources
+            .iter()
+            .filter(|(_, r)| r.kind == "volume")
+            .map(|(n, _)| n.as_str())
+            .collect();
         let help = match did_you_mean(name, volumes.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None if volumes.is_empty() => declare,

@@ -544,11 +544,8 @@ impl Converter<'_> {
                 spec.insert("files".into(), Json::Object(files));
             }
         }
-        if let Some(volumes) = container.get("volumes") {
-            let mounts = self.volumes(&at, "/spec/volumes", volumes);
-            if !mounts.is_empty() {
-                spec.insert("volumes".into(), Json::Object(mounts));
-            }
+        if let Some(mounts) = self.volumes(&at, "/spec/volumes", container) {
+            spec.insert("volumes".into(), mounts);
         }
         self.left_out(&at, name, container, &["before", "resources"]);
     }
@@ -647,11 +644,8 @@ impl Converter<'_> {
             ],
         );
         let paved = format!("/spec/sidecars/{}", escape_pointer(name));
-        if let Some(volumes) = container.get("volumes") {
-            let mounts = self.volumes(&at, &format!("{paved}/volumes"), volumes);
-            if !mounts.is_empty() {
-                sidecar["volumes"] = Json::Object(mounts);
-            }
+        if let Some(mounts) = self.volumes(&at, &format!("{paved}/volumes"), container) {
+            sidecar["volumes"] = mounts;
         }
         self.map.insert(paved.clone(), at.clone());
         self.map
@@ -724,10 +718,11 @@ impl Converter<'_> {
         out
     }
 
-    /// Score's container volumes (a map by target path, or the deprecated list) as paved
-    /// mounts at `paved`: a volume's `source`, `${resources.<name>}`, names the mounted
-    /// resource, which the resolver checks is a declared volume.
-    fn volumes(&mut self, at: &str, paved: &str, volumes: &Json) -> Map<String, Json> {
+    /// A container's volumes (a map by target path, or the deprecated list) as paved
+    /// mounts at `paved`, if it mounts any: a volume's `source`, `${resources.<name>}`,
+    /// names the mounted resource, which the resolver checks is a declared volume.
+    fn volumes(&mut self, at: &str, paved: &str, container: &Json) -> Option<Json> {
+        let volumes = container.get("volumes")?;
         self.map.insert(paved, format!("{at}/volumes"));
         // Each volume with its target, where it is written and where its target is.
         let entries: Vec<(Option<String>, String, String, &Json)> = match volumes {
@@ -810,7 +805,7 @@ impl Converter<'_> {
             self.map.insert(mounted, target_pointer);
             out.insert(target, mount);
         }
-        out
+        (!out.is_empty()).then_some(Json::Object(out))
     }
 
     /// The resource a volume's `source` names, when it is `${resources.<name>}` and
