@@ -11,8 +11,8 @@ fn main() -> ExitCode {
             "paved: internal error: {info}\nThis is a bug in paved; please report it with the input that triggers it."
         );
     }));
-    let cli = paved::cli::Cli::parse();
-    let context = paved::app::Context {
+    let cli = paved::cli::args::Cli::parse();
+    let context = paved::cli::Context {
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         color_terminal: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         color_stdout: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             .and_then(|c| c.parse().ok())
             .unwrap_or(100),
     };
-    let outcome = match std::panic::catch_unwind(|| paved::app::run(cli, &context)) {
+    let outcome = match std::panic::catch_unwind(|| paved::cli::run(cli, &context)) {
         Ok(outcome) => outcome,
         Err(_) => return ExitCode::from(3),
     };

@@ -12,16 +12,17 @@ use std::sync::{Arc, LazyLock};
 
 use serde_json::{Value as Json, json};
 
-use paved::config::{self, Config};
-use paved::finding::Finding;
-use paved::platform::{self, Platform};
-use paved::policy::{self, Policies};
-use paved::render::{self, hcl, yaml_out};
-use paved::repo::{Entry, Repo, Snapshot};
-use paved::resolve::{self, Catalog};
-use paved::schema::Schemas;
-use paved::source::{SourceFile, Span};
-use paved::{intent, placeholder, yaml};
+use paved::diag::finding::Finding;
+use paved::diag::source::{SourceFile, Span};
+use paved::load::config::{self, Config};
+use paved::load::platform::{self, Platform};
+use paved::load::repo::{Entry, Repo, Snapshot};
+use paved::load::schema::Schemas;
+use paved::render;
+use paved::syntax::{hcl, yaml_out};
+use paved::validate::policy::{self, Policies};
+use paved::validate::resolve::{self, Catalog};
+use paved::{model::intent, model::placeholder, syntax::yaml};
 
 /// What a target does with the fuzzer's bytes; it panics when a property fails.
 pub type Check = fn(&[u8]);
@@ -381,7 +382,7 @@ pub fn config_file(data: &[u8]) {
     if loaded
         .findings
         .iter()
-        .any(|f| f.severity == paved::finding::Severity::Error)
+        .any(|f| f.severity == paved::diag::finding::Severity::Error)
     {
         return;
     }

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::config::Config;
-use crate::intent::{Lifecycle, ServiceType};
-use crate::resolve::Catalog;
+use crate::load::config::Config;
+use crate::model::intent::{Lifecycle, ServiceType};
+use crate::validate::resolve::Catalog;
 
+use super::Tree;
 use super::observability::dashboard_uid;
-use super::{Tree, names};
+use crate::model::names;
 
 const API_VERSION: &str = "backstage.io/v1alpha1";
 

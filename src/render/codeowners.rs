@@ -4,8 +4,8 @@
 //! paved writes it into the output folder like everything else, and the repository
 //! links or copies it into place.
 
-use crate::config::Config;
-use crate::resolve::Catalog;
+use crate::load::config::Config;
+use crate::validate::resolve::Catalog;
 
 use super::Tree;
 

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
-use crate::config::{ArgoCd, Config, Environment, IngressKind};
-use crate::intent::{Mount, PortRef, Probe, ProbeType, Visibility};
+use crate::load::config::{ArgoCd, Config, Environment, IngressKind};
+use crate::model::intent::{Mount, PortRef, Probe, ProbeType, Visibility};
 
-use super::{EnvValue, Piece, Tree, Unit, names};
-use crate::codes::Code;
-use crate::finding::Finding;
+use super::{EnvValue, Piece, Tree, Unit};
+use crate::diag::codes::Code;
+use crate::diag::finding::Finding;
+use crate::model::names;
 
 /// Secret (and ExternalSecret) holding values built from resource outputs.
 fn resources_secret(unit: &Unit<'_>) -> String {
@@ -62,10 +63,11 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
                 continue;
             }
         };
-        let rendered = crate::source::SourceFile::new(format!("{}: {output}", file.path), text);
+        let rendered =
+            crate::diag::source::SourceFile::new(format!("{}: {output}", file.path), text);
         // Rendered output is bounded by `limits.maxOutputFileBytes`, not by the limits
         // on input.
-        let loaded = crate::yaml::load(&rendered, crate::yaml::Limits::LARGEST);
+        let loaded = crate::syntax::yaml::load(&rendered, crate::syntax::yaml::Limits::LARGEST);
         if let Some(problem) = loaded.problems.first() {
             findings.push(Finding::new(
                 Code::TemplateError,
@@ -74,7 +76,7 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
                 format!(
                     "the YAML rendered for {what} is not valid at its line {}: {}",
                     problem.span.line,
-                    crate::platform::redact(&problem.message, &context)
+                    crate::load::platform::redact(&problem.message, &context)
                 ),
             ));
             continue;
@@ -82,13 +84,13 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
         let documents: Vec<Json> = loaded
             .documents
             .iter()
-            .filter(|d| d.value != crate::yaml::Value::Null)
-            .map(crate::yaml::Node::to_json)
+            .filter(|d| d.value != crate::syntax::yaml::Value::Null)
+            .map(crate::syntax::yaml::Node::to_json)
             .collect();
         let path = format!("{dir}/{output}");
         tree.origins.insert(
             path.clone(),
-            crate::source::Location::new(file, file.start()),
+            crate::diag::source::Location::new(file, file.start()),
         );
         tree.replace_yaml(path, documents);
     }
@@ -215,7 +217,7 @@ fn files_config_map_name(unit: &Unit<'_>) -> String {
 
 /// Each file with its ConfigMap key, in path order: the index keeps keys apart, the
 /// file's name keeps them readable (keys allow letters, digits, `-`, `_` and `.`).
-fn file_keys<'u>(unit: &'u Unit<'_>) -> Vec<(&'u String, String, &'u crate::intent::File)> {
+fn file_keys<'u>(unit: &'u Unit<'_>) -> Vec<(&'u String, String, &'u crate::model::intent::File)> {
     unit.spec
         .files
         .iter()
@@ -443,7 +445,7 @@ fn secret_env(name: &str, secret: &str, key: &str) -> Json {
 
 /// The port public traffic and default probes use: `spec.expose.port`, else a port
 /// named `http`, else the first.
-pub(super) fn main_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::intent::Port> {
+pub(super) fn main_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::model::intent::Port> {
     let ports = &unit.spec.ports;
     if let Some(port) = unit.spec.expose.as_ref().and_then(|e| e.port.as_ref()) {
         return find_port(unit, port);
@@ -455,7 +457,7 @@ pub(super) fn main_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::intent::Por
 }
 
 /// The port Prometheus scrapes: one named `metrics`, else the main port.
-pub(super) fn metrics_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::intent::Port> {
+pub(super) fn metrics_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::model::intent::Port> {
     unit.spec
         .ports
         .iter()
@@ -463,7 +465,7 @@ pub(super) fn metrics_port<'u>(unit: &'u Unit<'_>) -> Option<&'u crate::intent::
         .or_else(|| main_port(unit))
 }
 
-fn find_port<'u>(unit: &'u Unit<'_>, port: &PortRef) -> Option<&'u crate::intent::Port> {
+fn find_port<'u>(unit: &'u Unit<'_>, port: &PortRef) -> Option<&'u crate::model::intent::Port> {
     unit.spec.ports.iter().find(|p| match port {
         PortRef::Name(name) => &p.name == name,
         PortRef::Number(number) => p.port == *number,
@@ -810,7 +812,7 @@ fn service_monitor(unit: &Unit<'_>) -> Json {
     })
 }
 
-fn hpa(unit: &Unit<'_>, autoscaling: crate::intent::Autoscaling) -> Json {
+fn hpa(unit: &Unit<'_>, autoscaling: crate::model::intent::Autoscaling) -> Json {
     let target = |resource: &str, utilization: u32| {
         json!({
             "type": "Resource",
@@ -853,7 +855,7 @@ fn namespace_peer(namespace: &str) -> Json {
     json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } } })
 }
 
-fn port_list(ports: &[&crate::intent::Port]) -> Json {
+fn port_list(ports: &[&crate::model::intent::Port]) -> Json {
     Json::Array(
         ports
             .iter()
@@ -865,7 +867,7 @@ fn port_list(ports: &[&crate::intent::Port]) -> Json {
 /// Deny all ingress but from the services that declare a dependency on this one, the
 /// ingress controller when public, and Prometheus on the metrics port.
 fn network_policy(unit: &Unit<'_>) -> Json {
-    let all: Vec<&crate::intent::Port> = unit.spec.ports.iter().collect();
+    let all: Vec<&crate::model::intent::Port> = unit.spec.ports.iter().collect();
     let mut rules = Vec::new();
     if !all.is_empty() {
         for dependent in &unit.dependents {
@@ -875,7 +877,7 @@ fn network_policy(unit: &Unit<'_>) -> Json {
         }
         let routes = routes(unit);
         if !routes.is_empty() {
-            let mut ports: Vec<&crate::intent::Port> =
+            let mut ports: Vec<&crate::model::intent::Port> =
                 routes.iter().filter_map(|r| r.port).collect();
             ports.sort_by_key(|p| p.port);
             ports.dedup_by_key(|p| p.port);
@@ -908,7 +910,7 @@ pub(super) struct Route<'u> {
     pub name: String,
     pub host: String,
     pub path: String,
-    pub port: Option<&'u crate::intent::Port>,
+    pub port: Option<&'u crate::model::intent::Port>,
     pub tls: bool,
 }
 

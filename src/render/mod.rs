@@ -7,26 +7,25 @@
 
 mod catalog;
 mod codeowners;
-pub mod hcl;
 mod k8s;
-pub mod names;
 mod observability;
 mod provision;
 mod terraform;
-pub mod yaml_out;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::codes::Code;
-use crate::config::{Config, Environment};
-use crate::finding::Finding;
-use crate::intent::{ServiceSpec, ServiceType};
-use crate::placeholder;
-use crate::platform::Platform;
-use crate::resolve::{Catalog, ServiceEntry};
-use crate::resource_types::{Registry, TypeRef};
+use crate::diag::codes::Code;
+use crate::diag::finding::Finding;
+use crate::load::config::{Config, Environment};
+use crate::load::platform::Platform;
+use crate::model::intent::{ServiceSpec, ServiceType};
+use crate::model::names;
+use crate::model::placeholder;
+use crate::syntax::{hcl, yaml_out};
+use crate::types::{Registry, TypeRef};
+use crate::validate::resolve::{Catalog, ServiceEntry};
 
 /// Generated files by path relative to the output folder, `/`-separated.
 #[derive(Debug, Default, Clone)]
@@ -36,7 +35,7 @@ pub struct Tree {
     documents: BTreeMap<String, Vec<Json>>,
     /// For files a platform template or patch made or changed: where, so that findings
     /// about them point there.
-    pub origins: BTreeMap<String, crate::source::Location>,
+    pub origins: BTreeMap<String, crate::diag::source::Location>,
     /// Terraform files as blocks, for policies over rendered output.
     blocks: BTreeMap<String, Vec<hcl::Block>>,
 }
@@ -284,9 +283,9 @@ impl Budget {
         part
     }
 
-    fn location(&self, path: &str) -> crate::source::Location {
-        let file = std::sync::Arc::new(crate::source::SourceFile::new(path, ""));
-        crate::source::Location::new(&file, file.start())
+    fn location(&self, path: &str) -> crate::diag::source::Location {
+        let file = std::sync::Arc::new(crate::diag::source::SourceFile::new(path, ""));
+        crate::diag::source::Location::new(&file, file.start())
     }
 }
 
@@ -492,7 +491,7 @@ fn service_port_outputs(catalog: &Catalog, params: &Json) -> BTreeMap<String, St
         String::from("hostname"),
         format!("{}.{}.svc.cluster.local", metadata.name, metadata.owner),
     )]);
-    if let Some(port) = crate::resolve::service_port(target, params.get("port")) {
+    if let Some(port) = crate::validate::resolve::service_port(target, params.get("port")) {
         outputs.insert(
             String::from("port"),
             port.service_port.unwrap_or(port.port).to_string(),
@@ -593,7 +592,7 @@ impl<'a> Unit<'a> {
     pub fn has_cloud_resources(&self) -> bool {
         self.instances
             .iter()
-            .any(|i| !crate::resource_types::in_cluster(i.kind.name()))
+            .any(|i| !crate::types::in_cluster(i.kind.name()))
     }
 
     pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {
@@ -707,7 +706,10 @@ impl<'a> Unit<'a> {
 }
 
 /// The value of a `${metadata...}` placeholder.
-fn metadata_value(metadata: &crate::intent::ServiceMetadata, path: &[String]) -> Option<String> {
+fn metadata_value(
+    metadata: &crate::model::intent::ServiceMetadata,
+    path: &[String],
+) -> Option<String> {
     match path {
         [root, key] if root == "metadata" => match key.as_str() {
             "name" => Some(metadata.name.clone()),
@@ -727,7 +729,7 @@ fn metadata_value(metadata: &crate::intent::ServiceMetadata, path: &[String]) ->
 
 /// The service's resources in an order where each comes after those whose outputs its
 /// params read; by name otherwise. Resources in a cycle (reported by check) come last.
-fn params_order(resources: &BTreeMap<String, crate::intent::Resource>) -> Vec<&str> {
+fn params_order(resources: &BTreeMap<String, crate::model::intent::Resource>) -> Vec<&str> {
     let reads: BTreeMap<&str, BTreeSet<&str>> = resources
         .iter()
         .map(|(name, resource)| {
@@ -797,7 +799,7 @@ pub(crate) enum Piece {
 mod tests {
     #[test]
     fn resources_come_after_those_their_params_read() {
-        let resources: std::collections::BTreeMap<String, crate::intent::Resource> =
+        let resources: std::collections::BTreeMap<String, crate::model::intent::Resource> =
             serde_json::from_value(serde_json::json!({
                 "a": {"type": "route", "params": {"host": "${resources.b.host}"}},
                 "b": {"type": "route", "params": {"host": "x.${resources.c.host}", "path": "$${resources.a.host}"}},

@@ -9,11 +9,12 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::config::Config;
-use crate::intent::LatencySlo;
-use crate::resolve::ServiceEntry;
+use crate::load::config::Config;
+use crate::model::intent::LatencySlo;
+use crate::validate::resolve::ServiceEntry;
 
-use super::{Tree, Unit, names};
+use super::{Tree, Unit};
+use crate::model::names;
 
 /// Burn-rate alert windows from the SRE workbook (chapter 5): the share of the error
 /// budget each pair spends, its long and short window, and how the alert is routed.
@@ -340,7 +341,7 @@ pub(super) fn dashboard(config: &Config, entry: &ServiceEntry, tree: &mut Tree) 
         x: 0,
         panels: Vec::new(),
     };
-    let serves = !spec.ports.is_empty() && spec.kind != crate::intent::ServiceType::Worker;
+    let serves = !spec.ports.is_empty() && spec.kind != crate::model::intent::ServiceType::Worker;
     if serves {
         layout.row("Requests");
         layout.panel(

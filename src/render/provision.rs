@@ -5,12 +5,12 @@
 use serde_json::{Value as Json, json};
 
 use super::Instance;
-use super::hcl::{self, Block, Body, Expr};
-use super::names;
-use crate::codes::Code;
-use crate::finding::Finding;
-use crate::platform::Provisioner;
-use crate::resource_types::{Class, TypeRef};
+use crate::diag::codes::Code;
+use crate::diag::finding::Finding;
+use crate::load::platform::Provisioner;
+use crate::model::names;
+use crate::syntax::hcl::{self, Block, Body, Expr};
+use crate::types::{Class, TypeRef};
 
 /// What a provisioner contributes to a root module.
 #[derive(Default)]
@@ -25,7 +25,7 @@ pub(super) struct Provisioned {
     /// Encrypts data with the module's KMS key.
     pub kms: bool,
     /// The platform template the blocks come from, for findings about them.
-    pub origin: Option<crate::source::Location>,
+    pub origin: Option<crate::diag::source::Location>,
     /// Extra providers: (local name, source, version, configuration).
     pub providers: Vec<(&'static str, &'static str, &'static str, Body)>,
     pub route53_zone: bool,
@@ -1492,7 +1492,7 @@ pub(super) fn custom_outputs(
         };
         let at = provisioner.origin.value(&format!(
             "/outputs/{}/value",
-            crate::schema::escape_pointer(name)
+            crate::load::schema::escape_pointer(name)
         ));
         match instance.platform.render_str(
             template,
@@ -1547,7 +1547,7 @@ fn custom(
                         format!(
                             "the Terraform rendered for {} is not valid HCL: {}",
                             describe(instance),
-                            crate::platform::redact(&e, &context)
+                            crate::load::platform::redact(&e, &context)
                         ),
                     ));
                 }
@@ -1576,7 +1576,7 @@ fn custom(
         .templates
         .first()
         .and_then(|name| instance.platform.source(name))
-        .map(|file| crate::source::Location::new(file, file.start()));
+        .map(|file| crate::diag::source::Location::new(file, file.start()));
     Provisioned {
         blocks,
         network: true,
@@ -1627,9 +1627,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::Environment;
-    use crate::platform::Platform;
-    use crate::resource_types::{self, BUILT_IN};
+    use crate::load::config::Environment;
+    use crate::load::platform::Platform;
+    use crate::types::{self, BUILT_IN};
 
     fn environment(production: bool) -> Environment {
         Environment {
@@ -1655,7 +1655,7 @@ mod tests {
     ) -> Instance<'a> {
         Instance {
             name: name.to_string(),
-            kind: TypeRef::BuiltIn(resource_types::find(kind).expect("a built-in type")),
+            kind: TypeRef::BuiltIn(types::find(kind).expect("a built-in type")),
             class: class.map(str::to_string),
             params,
             shared_id: None,
@@ -1712,7 +1712,7 @@ mod tests {
                 expected,
                 "{kind}.{output}"
             );
-            let declared = resource_types::find(kind).and_then(|t| t.output(output));
+            let declared = types::find(kind).and_then(|t| t.output(output));
             assert!(declared.is_some(), "{kind} declares {output}");
         }
     }
@@ -1761,7 +1761,7 @@ mod tests {
     #[test]
     fn passwords_and_connection_strings_are_secret_outputs() {
         for kind in ["mongodb", "amqp", "mssql"] {
-            let kind = resource_types::find(kind).expect("a built-in type");
+            let kind = types::find(kind).expect("a built-in type");
             for output in kind.outputs {
                 // The user name is the fixed `app`, written in clear like SQL's.
                 let credential = matches!(output.name, "password" | "connection");
@@ -1772,7 +1772,7 @@ mod tests {
 
     #[test]
     fn sql_server_runs_express_only_where_it_can() {
-        let class = |name| resource_types::find("mssql").and_then(|t| t.class(name));
+        let class = |name| types::find("mssql").and_then(|t| t.class(name));
         // Outside production, without a standby, the small class is Express.
         assert_eq!(
             sql_server_edition(class("small"), false, false),
@@ -1941,7 +1941,7 @@ mod tests {
             ingress_hostname: None,
             kafka_bootstrap_servers: vec![String::from("kafka.example.com:9098")],
         };
-        let platform = crate::platform::Platform::default();
+        let platform = crate::load::platform::Platform::default();
         for kind in BUILT_IN.iter().filter(|t| t.name != "service-port") {
             let instance = Instance {
                 name: String::from("thing"),

@@ -4,12 +4,13 @@
 
 use serde_json::Value as Json;
 
-use crate::config::{Config, Environment};
-use crate::finding::Finding;
+use crate::diag::finding::Finding;
+use crate::load::config::{Config, Environment};
 
-use super::hcl::{Block, Body, Expr};
 use super::provision::{self, Provisioned};
-use super::{Instance, Tree, Unit, names};
+use super::{Instance, Tree, Unit};
+use crate::model::names;
+use crate::syntax::hcl::{Block, Body, Expr};
 
 /// Facts a root module's common part depends on.
 struct Module<'a> {

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: `::error file=..,line=..::message` lines that the
 //! runner turns into annotations on the pull request's diff.
 
-use crate::finding::{Finding, Severity};
+use crate::diag::finding::{Finding, Severity};
 
 pub fn render(findings: &[Finding]) -> String {
     let mut out = String::new();

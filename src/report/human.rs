@@ -7,9 +7,9 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
 
-use crate::check::Stats;
-use crate::finding::{Finding, Related, Severity, Tally};
-use crate::source::{Location, SourceFile};
+use crate::diag::finding::{Finding, Related, Severity, Tally};
+use crate::diag::source::{Location, SourceFile};
+use crate::pipeline::check::Stats;
 
 use super::Style;
 
@@ -136,12 +136,13 @@ struct Masked(std::collections::HashMap<*const SourceFile, Arc<str>>);
 
 impl Masked {
     fn text(&mut self, file: &Arc<SourceFile>) -> Arc<str> {
-        let text = self.0.entry(Arc::as_ptr(file)).or_insert_with(|| {
-            match crate::mask::mask(&file.text) {
-                std::borrow::Cow::Borrowed(_) => Arc::clone(&file.text),
-                std::borrow::Cow::Owned(masked) => Arc::from(masked),
-            }
-        });
+        let text =
+            self.0.entry(Arc::as_ptr(file)).or_insert_with(|| {
+                match crate::diag::mask::mask(&file.text) {
+                    std::borrow::Cow::Borrowed(_) => Arc::clone(&file.text),
+                    std::borrow::Cow::Owned(masked) => Arc::from(masked),
+                }
+            });
         Arc::clone(text)
     }
 }

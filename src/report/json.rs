@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::check::Stats;
-use crate::finding::{Finding, Tally};
+use crate::diag::finding::{Finding, Tally};
+use crate::pipeline::check::Stats;
 
 pub fn render(findings: &[Finding], stats: &Stats) -> String {
     let tally = Tally::of(findings);

@@ -6,8 +6,8 @@ mod human;
 mod json;
 mod sarif;
 
-use crate::check::Stats;
-use crate::finding::Finding;
+use crate::diag::finding::Finding;
+use crate::pipeline::check::Stats;
 
 /// Output formats of `paved check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +45,7 @@ impl Default for Style {
     }
 }
 
-/// Render findings in `format`, with secret values masked (see [`crate::mask`]) in
+/// Render findings in `format`, with secret values masked (see [`crate::diag::mask`]) in
 /// their texts and, for people, in the source lines shown.
 pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style) -> Output {
     let masked: Vec<Finding> = findings.iter().map(masked).collect();
@@ -71,7 +71,7 @@ pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style)
 }
 
 fn masked(finding: &Finding) -> Finding {
-    let text = |text: &String| crate::mask::mask(text).into_owned();
+    let text = |text: &String| crate::diag::mask::mask(text).into_owned();
     let mut finding = finding.clone();
     finding.message = text(&finding.message);
     finding.label = text(&finding.label);

@@ -6,9 +6,9 @@
 
 use serde_sarif::sarif;
 
-use crate::codes;
-use crate::finding::{Finding, Rule, Severity};
-use crate::source;
+use crate::diag::codes;
+use crate::diag::finding::{Finding, Rule, Severity};
+use crate::diag::source;
 
 const INFORMATION_URI: &str = "https://github.com/paved-dev/paved";
 

@@ -50,14 +50,15 @@ fn invalid_cases() {
             .map(|f| f["code"].as_str().unwrap())
             .collect();
         let expected = name.trim_end_matches("-tabs");
-        if paved::codes::Code::from_name(expected).is_some() {
+        if paved::diag::codes::Code::from_name(expected).is_some() {
             assert!(codes.contains(&expected), "{name}: got {codes:?}");
         }
         // Policy rules have their own fixtures (testdata/policies); here they are noise.
         let mut report = report;
         if let Some(findings) = report["findings"].as_array_mut() {
-            findings
-                .retain(|f| paved::codes::Code::from_name(f["code"].as_str().unwrap()).is_some());
+            findings.retain(|f| {
+                paved::diag::codes::Code::from_name(f["code"].as_str().unwrap()).is_some()
+            });
         }
         insta::assert_snapshot!(format!("invalid__{name}"), findings_text(code, &report));
     }

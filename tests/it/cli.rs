@@ -25,7 +25,7 @@ fn help_texts() {
 
 #[test]
 fn every_code_is_explained() {
-    for info in paved::codes::ALL {
+    for info in paved::diag::codes::ALL {
         let output = paved(&["explain", info.name]);
         assert_eq!(output.status.code(), Some(0), "{}", info.name);
         let text = stdout(&output);
@@ -39,15 +39,15 @@ fn every_code_is_explained() {
         "--repo",
         dir.path().to_str().unwrap(),
     ]));
-    let built_in_rules = paved::policy::BUILT_IN
+    let built_in_rules = paved::validate::policy::BUILT_IN
         .iter()
         .filter(|(p, _)| !p.ends_with("_test.rego"))
         .count();
     assert_eq!(
         list.lines().count(),
-        paved::codes::ALL.len() + built_in_rules
+        paved::diag::codes::ALL.len() + built_in_rules
     );
-    for (path, _) in paved::policy::BUILT_IN
+    for (path, _) in paved::validate::policy::BUILT_IN
         .iter()
         .filter(|(p, _)| !p.ends_with("_test.rego"))
     {
@@ -80,7 +80,7 @@ fn schemas_are_exported_as_shipped() {
     let dir = tempfile::tempdir().unwrap();
     let output = paved(&["schema", "--out", dir.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0));
-    for (name, _) in paved::schema::FILES {
+    for (name, _) in paved::load::schema::FILES {
         let exported = std::fs::read(dir.path().join(name)).unwrap();
         let shipped = std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -61,13 +61,13 @@ fn two_renders_started_together_leave_the_tree_of_one() {
             assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
         }
         let after = files(&out);
-        let manifest: paved::plan::Manifest =
-            serde_json::from_slice(&after[paved::plan::MANIFEST]).unwrap();
+        let manifest: paved::write::plan::Manifest =
+            serde_json::from_slice(&after[paved::write::plan::MANIFEST]).unwrap();
         assert!(manifest.pending.is_empty(), "round {round}");
         for (path, bytes) in after.iter().filter(|(p, _)| !p.starts_with(".paved/")) {
             assert_eq!(
                 manifest.files.get(path),
-                Some(&paved::render::names::sha256_hex(bytes)),
+                Some(&paved::model::names::sha256_hex(bytes)),
                 "round {round}: {path}"
             );
         }

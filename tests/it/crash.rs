@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use paved::plan::Manifest;
-use paved::render::names::sha256_hex;
+use paved::model::names::sha256_hex;
+use paved::write::plan::Manifest;
 
 use super::repos::git;
 use super::*;
@@ -181,14 +181,14 @@ impl Trees {
 fn check_left(left: &BTreeMap<String, Vec<u8>>, trees: &Trees) -> Landed {
     for path in left.keys().filter(|p| p.starts_with(".paved/")) {
         assert!(
-            path == paved::plan::MANIFEST
+            path == paved::write::plan::MANIFEST
                 || path == ".paved/.manifest.json.paved-tmp"
                 || path.starts_with(".paved/staging/"),
             "{path}: not paved's bookkeeping"
         );
     }
     let manifest: Manifest = serde_json::from_slice(
-        left.get(paved::plan::MANIFEST)
+        left.get(paved::write::plan::MANIFEST)
             .expect("the manifest is there"),
     )
     .expect("the manifest is whole");
@@ -213,7 +213,7 @@ fn check_left(left: &BTreeMap<String, Vec<u8>>, trees: &Trees) -> Landed {
     }
     let same = |tree: &BTreeMap<String, Vec<u8>>| {
         generated(left) == generated(tree)
-            && left.get(paved::plan::MANIFEST) == tree.get(paved::plan::MANIFEST)
+            && left.get(paved::write::plan::MANIFEST) == tree.get(paved::write::plan::MANIFEST)
     };
     if same(&trees.old) {
         Landed::Before
@@ -303,7 +303,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repair
     }
     runs.sort();
     let (total, write) = runs[1];
-    let manifest = out.join(paved::plan::MANIFEST);
+    let manifest = out.join(paved::write::plan::MANIFEST);
     let trees = Trees::new(old.clone(), new.clone());
     let mut random = Random(0x0070_6176_6564);
     let mut landed: BTreeMap<Landed, usize> = BTreeMap::new();

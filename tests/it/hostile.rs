@@ -80,7 +80,7 @@ fn random_bytes_in_a_yaml_file() {
 fn truncated_and_mangled_intents_never_panic() {
     let text = fs::read_to_string(testdata("example/services/checkout-api/service.yaml"))
         .expect("the example has a checkout-api service");
-    let schemas = paved::schema::Schemas::new().unwrap();
+    let schemas = paved::load::schema::Schemas::new().unwrap();
     let mut cases: Vec<String> = text
         .char_indices()
         .map(|(i, _)| text[..i].to_string())
@@ -96,14 +96,21 @@ fn truncated_and_mangled_intents_never_panic() {
         cases.push(tabbed.join("\n"));
     }
     for case in cases {
-        let file = std::sync::Arc::new(paved::source::SourceFile::new("s.yaml", case.clone()));
-        let loaded = paved::yaml::load(&file, paved::yaml::Limits::default());
-        let mut findings: Vec<paved::finding::Finding> = loaded
+        let file =
+            std::sync::Arc::new(paved::diag::source::SourceFile::new("s.yaml", case.clone()));
+        let loaded = paved::syntax::yaml::load(&file, paved::syntax::yaml::Limits::default());
+        let mut findings: Vec<paved::diag::finding::Finding> = loaded
             .problems
             .iter()
-            .map(|p| paved::intent::yaml_finding(&file, p))
+            .map(|p| paved::model::intent::yaml_finding(&file, p))
             .collect();
-        paved::intent::load_documents(&file, loaded.documents, &schemas, None, &mut findings);
+        paved::model::intent::load_documents(
+            &file,
+            loaded.documents,
+            &schemas,
+            None,
+            &mut findings,
+        );
         for finding in findings {
             let span = finding.location.span;
             assert!(span.line >= 1 && span.column >= 1, "{case:?}");

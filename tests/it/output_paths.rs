@@ -58,9 +58,9 @@ fn an_absolute_path_in_the_manifest_is_not_deleted() {
     let canary = dir.path().join("canary.txt");
     let manifest = serde_json::json!({
         "version": 1,
-        "files": { canary.to_str().unwrap(): paved::render::names::sha256_hex(b"canary\n") },
+        "files": { canary.to_str().unwrap(): paved::model::names::sha256_hex(b"canary\n") },
     });
-    let path = repo.join("generated").join(paved::plan::MANIFEST);
+    let path = repo.join("generated").join(paved::write::plan::MANIFEST);
     std::fs::write(&path, manifest.to_string()).unwrap();
     let (code, report) = render(&repo, &["--force"]);
     assert_eq!((code, codes(&report)), (1, vec!["output-path-unsafe"]));
@@ -94,7 +94,7 @@ fn nothing_is_written_through_a_symbolic_link_on_the_way() {
         std::fs::create_dir_all(repo.join(link).parent().unwrap()).unwrap();
         let target = if case == "manifest" {
             let manifest = serde_json::json!({"version": 1, "files": {
-                "../canary.txt": paved::render::names::sha256_hex(b"canary\n")}});
+                "../canary.txt": paved::model::names::sha256_hex(b"canary\n")}});
             std::fs::write(elsewhere.join("manifest.json"), manifest.to_string()).unwrap();
             elsewhere.join("manifest.json")
         } else {

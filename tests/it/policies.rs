@@ -28,7 +28,7 @@ fn findings_of(repo: &Path, code: &str) -> (i32, serde_json::Value) {
 #[test]
 fn every_built_in_rule_has_fixtures() {
     let root = testdata("policies");
-    let rules: Vec<String> = paved::policy::BUILT_IN
+    let rules: Vec<String> = paved::validate::policy::BUILT_IN
         .iter()
         .filter(|(path, _)| !path.ends_with("_test.rego"))
         .map(|(path, _)| {

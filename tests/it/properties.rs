@@ -8,8 +8,9 @@ use proptest::prelude::*;
 use saphyr::LoadableYamlNode as _;
 use serde_json::{Value as Json, json};
 
-use paved::render::{self, yaml_out};
-use paved::repo::{Entry, Repo, Snapshot};
+use paved::load::repo::{Entry, Repo, Snapshot};
+use paved::render;
+use paved::syntax::yaml_out;
 
 use crate::TODAY;
 use crate::fuzzed::checks;
@@ -126,7 +127,8 @@ fn render_with(repo: &Repo, threads: usize) -> render::Tree {
         .build()
         .expect("a thread pool");
     pool.install(|| {
-        let outcome = paved::check::run(repo, TODAY, None).expect("the snapshot is checked");
+        let outcome =
+            paved::pipeline::check::run(repo, TODAY, None).expect("the snapshot is checked");
         let (tree, _) = render::render(&outcome.config, &outcome.catalog, &outcome.platform, None);
         tree
     })
@@ -405,12 +407,12 @@ fn property_repositories_check_cleanly() {
         public: true,
     };
     let repo = snapshot(&repository(&[service], &[]));
-    let outcome = paved::check::run(&repo, TODAY, None).unwrap();
+    let outcome = paved::pipeline::check::run(&repo, TODAY, None).unwrap();
     checks::assert_located(&outcome.findings);
     let errors: Vec<String> = outcome
         .findings
         .iter()
-        .filter(|f| f.severity == paved::finding::Severity::Error)
+        .filter(|f| f.severity == paved::diag::finding::Severity::Error)
         .map(|f| format!("{} {}", f.code.name(), f.message))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");

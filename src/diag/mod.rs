@@ -1,0 +1,8 @@
+//! Diagnostics: source files and positions, finding codes, findings, errors, masking.
+
+pub mod codes;
+pub mod error;
+pub mod finding;
+pub mod mask;
+pub mod source;
+pub mod timings;

@@ -1,0 +1,8 @@
+//! Reading the repository: files, paved.yaml, intents, Score workloads, platform/.
+
+pub mod config;
+pub mod discover;
+pub mod platform;
+pub mod repo;
+pub mod schema;
+pub mod score;

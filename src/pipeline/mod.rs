@@ -1,0 +1,3 @@
+//! The check orchestration.
+
+pub mod check;
