@@ -13,16 +13,20 @@ use std::sync::{Arc, LazyLock};
 use serde_json::{Value as Json, json};
 
 use paved::diag::finding::Finding;
-use paved::diag::source::{SourceFile, Span};
-use paved::load::config::{self, Config};
+use paved::diag::finding::yaml_finding;
+use paved::load::config;
+use paved::load::intent::load_documents;
 use paved::load::platform::{self, Platform};
 use paved::load::repo::{Entry, Repo, Snapshot};
 use paved::load::schema::Schemas;
+use paved::model::config::Config;
+use paved::model::{intent, placeholder};
 use paved::render;
+use paved::syntax::source::{SourceFile, Span};
+use paved::syntax::yaml;
 use paved::syntax::{hcl, yaml_out};
 use paved::validate::policy::{self, Policies};
 use paved::validate::resolve::{self, Catalog};
-use paved::{model::intent, model::placeholder, syntax::yaml};
 
 /// What a target does with the fuzzer's bytes; it panics when a property fails.
 pub type Check = fn(&[u8]);
@@ -45,8 +49,10 @@ static SCHEMAS: LazyLock<Schemas> =
 
 /// The built-in policies alone.
 static POLICIES: LazyLock<Policies> = LazyLock::new(|| {
-    let (policies, findings) =
-        policy::load(&snapshot(&[]), config::Limits::default().max_file_bytes);
+    let (policies, findings) = policy::load(
+        &snapshot(&[]),
+        paved::model::config::Limits::default().max_file_bytes,
+    );
     assert!(findings.is_empty(), "built-in policies: {findings:?}");
     policies
 });
@@ -69,7 +75,8 @@ static TEMPLATES: LazyLock<Platform> = LazyLock::new(|| {
             "resource \"x\" \"y\" {\n  value = {{ v }}\n  map   = {{ m }}\n}\n",
         ),
     ]);
-    let (platform, findings) = platform::load(&repo, &SCHEMAS, &config::Limits::default());
+    let (platform, findings) =
+        platform::load(&repo, &SCHEMAS, &paved::model::config::Limits::default());
     assert!(findings.is_empty(), "templates: {findings:?}");
     platform
 });
@@ -164,7 +171,7 @@ pub fn yaml_load(data: &[u8]) {
     let findings: Vec<Finding> = loaded
         .problems
         .iter()
-        .map(|p| intent::yaml_finding(&file, p))
+        .map(|p| yaml_finding(&file, p))
         .collect();
     assert_located(&findings);
     let limited = loaded.problems.iter().any(|p| {
@@ -195,9 +202,9 @@ pub fn intent_documents(data: &[u8]) {
     let mut findings: Vec<Finding> = loaded
         .problems
         .iter()
-        .map(|p| intent::yaml_finding(&file, p))
+        .map(|p| yaml_finding(&file, p))
         .collect();
-    let intents = intent::load_documents(&file, loaded.documents, &SCHEMAS, None, &mut findings);
+    let intents = load_documents(&file, loaded.documents, &SCHEMAS, None, &mut findings);
     assert_located(&findings);
     for loaded in &intents {
         if let Some(intent::Intent::Service(service)) = &loaded.intent {
@@ -430,13 +437,8 @@ fn pipeline(config: &Config, service: &str) {
     let mut loaded = Vec::new();
     for file in [&team, &file] {
         let documents = yaml::load(file, config.limits.yaml);
-        findings.extend(
-            documents
-                .problems
-                .iter()
-                .map(|p| intent::yaml_finding(file, p)),
-        );
-        loaded.extend(intent::load_documents(
+        findings.extend(documents.problems.iter().map(|p| yaml_finding(file, p)));
+        loaded.extend(load_documents(
             file,
             documents.documents,
             &SCHEMAS,

@@ -518,11 +518,11 @@ fn scope(path: &str, env: Option<&str>) -> bool {
 fn conflict_finding(
     output: &str,
     conflict: &Conflict,
-    manifest: Option<&std::sync::Arc<crate::diag::source::SourceFile>>,
+    manifest: Option<&std::sync::Arc<crate::syntax::source::SourceFile>>,
 ) -> crate::diag::finding::Finding {
     let at = |path: &str| {
-        let file = std::sync::Arc::new(crate::diag::source::SourceFile::new(path, ""));
-        crate::diag::source::Location::new(&file, file.start())
+        let file = std::sync::Arc::new(crate::syntax::source::SourceFile::new(path, ""));
+        crate::syntax::source::Location::new(&file, file.start())
     };
     let (code, location, message) = match conflict {
         Conflict::Edited { path, delete } => (
@@ -562,7 +562,7 @@ fn conflict_finding(
         } => match (listed, manifest) {
             (Some((start, end)), Some(file)) => (
                 Code::OutputPathUnsafe,
-                crate::diag::source::Location::new(file, file.span(*start, *end)),
+                crate::syntax::source::Location::new(file, file.span(*start, *end)),
                 format!(
                     "the manifest lists {path:?}, which is not a path inside the output folder ({reason}); paved will not delete or write it"
                 ),
@@ -634,7 +634,7 @@ fn policy_test(root: &Path, builtin: bool) -> Outcome {
 fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error> {
     let (policies, _) = crate::validate::policy::load(
         &Repo::work_tree(root),
-        crate::load::config::Limits::default().max_file_bytes,
+        crate::model::config::Limits::default().max_file_bytes,
     );
     if list {
         let width = codes::ALL
@@ -722,7 +722,7 @@ fn convert_score(
     let config = crate::load::config::load(&Repo::work_tree(&root), &schemas)
         .map(|loaded| loaded.config)
         .unwrap_or_default();
-    let source = std::sync::Arc::new(crate::diag::source::SourceFile::new(
+    let source = std::sync::Arc::new(crate::syntax::source::SourceFile::new(
         file.to_string_lossy().replace('\\', "/"),
         text,
     ));
@@ -742,7 +742,7 @@ fn convert_score(
             file.display()
         )));
     }
-    let stats = check::Stats {
+    let stats = crate::diag::finding::Stats {
         files: 1,
         intent_files: 1,
         intents: services.len(),

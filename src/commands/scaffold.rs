@@ -11,8 +11,8 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
-use crate::load::config::Config;
 use crate::load::platform::Platform;
+use crate::model::config::Config;
 use crate::types::Registry;
 use crate::validate::resolve::Catalog;
 
@@ -448,7 +448,7 @@ pub fn init_files(root: &Path, org: &str, team_name: &str) -> Result<Vec<File>, 
 
 /// Check a new intent file as `paved check` would check it alone: YAML and schema.
 pub fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> Result<(), String> {
-    let source = std::sync::Arc::new(crate::diag::source::SourceFile::new(
+    let source = std::sync::Arc::new(crate::syntax::source::SourceFile::new(
         file.path.clone(),
         file.text.clone(),
     ));
@@ -456,9 +456,9 @@ pub fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> Result<(
     let mut findings: Vec<crate::diag::finding::Finding> = loaded
         .problems
         .iter()
-        .map(|p| crate::model::intent::yaml_finding(&source, p))
+        .map(|p| crate::diag::finding::yaml_finding(&source, p))
         .collect();
-    let intents = crate::model::intent::load_documents(
+    let intents = crate::load::intent::load_documents(
         &source,
         loaded.documents,
         schemas,

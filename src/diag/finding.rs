@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::diag::codes::Code;
-use crate::diag::source::{Location, SourceFile, Span};
+use crate::syntax::source::{Location, SourceFile, Span};
+use crate::syntax::yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -198,6 +199,93 @@ fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>, last: &str) -> String
         1 => items[0].clone(),
         n => format!("{} {last} {}", items[..n - 1].join(", "), items[n - 1]),
     }
+}
+
+/// A user string made safe and short for a one-line message.
+pub fn printable(s: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = s
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if s.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// What a check looked at, for the summary under its findings.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// YAML files looked at.
+    pub files: usize,
+    /// Files that hold at least one paved intent.
+    pub intent_files: usize,
+    /// Intent documents, valid or not.
+    pub intents: usize,
+}
+
+/// A YAML problem as a finding.
+pub fn yaml_finding(file: &Arc<SourceFile>, problem: &yaml::Problem) -> Finding {
+    use yaml::ProblemKind as P;
+    let code = match problem.kind {
+        P::Syntax => Code::YamlSyntax,
+        P::DuplicateKey { .. } => Code::YamlDuplicateKey,
+        P::ComplexKey => Code::YamlComplexKey,
+        P::AliasLimit => Code::YamlAliasLimit,
+        P::TooDeep => Code::YamlTooDeep,
+        P::TooManyDocuments => Code::YamlTooManyDocuments,
+        P::StringTooLong => Code::YamlStringTooLong,
+    };
+    let mut span = problem.span;
+    let mut message = problem.message.clone();
+    if problem.kind == P::Syntax {
+        // A parser that ran off the end reports the end of the file; the last thing
+        // written is a better place to look.
+        let content = file.text.trim_end().len();
+        if span.start > content && content > 0 {
+            let last = file.text[..content]
+                .char_indices()
+                .next_back()
+                .map_or(0, |(i, _)| i);
+            span = file.span(last, content);
+        }
+        message = format!("invalid YAML: {message}");
+    }
+    // A string over the limit is shown only up to where it starts: it may be a secret,
+    // and it would flood the log.
+    let truncated;
+    let file = if problem.kind == P::StringTooLong {
+        truncated = Arc::new(SourceFile::new(
+            file.path.clone(),
+            file.text[..span.start].to_string(),
+        ));
+        &truncated
+    } else {
+        file
+    };
+    let mut finding = Finding::new(code, file, span, message);
+    if let P::DuplicateKey { first } = problem.kind {
+        finding = finding
+            .label("duplicate key")
+            .related(Location::new(file, first), "first defined here");
+    }
+    if problem.kind == P::Syntax {
+        let line_text = file
+            .text
+            .lines()
+            .nth(problem.span.line.saturating_sub(1) as usize)
+            .unwrap_or_default();
+        finding = if line_text.trim_start_matches(' ').starts_with('\t') {
+            finding.help("indent with spaces: YAML does not allow tabs for indentation")
+        } else {
+            finding.help(
+                "the parser stopped here; the cause may be earlier: an unclosed bracket or quote, a tab, or a `key: value: value` line",
+            )
+        };
+    }
+    finding
 }
 
 #[cfg(test)]

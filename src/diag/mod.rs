@@ -4,5 +4,5 @@ pub mod codes;
 pub mod error;
 pub mod finding;
 pub mod mask;
-pub mod source;
+pub mod origin;
 pub mod timings;

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod discover;
+pub mod intent;
 pub mod platform;
 pub mod repo;
 pub mod schema;

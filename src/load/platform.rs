@@ -21,11 +21,11 @@ use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::diag::source::{Location, SourceFile};
+use crate::diag::origin::Origin;
 use crate::load::repo::Repo;
 use crate::load::schema::{self, Schemas};
-use crate::model::intent::Origin;
 use crate::syntax::hcl;
+use crate::syntax::source::{Location, SourceFile};
 use crate::syntax::yaml;
 
 pub const DIR: &str = "platform";
@@ -53,7 +53,7 @@ impl Default for Platform {
             patches: Vec::new(),
             templates: None,
             sources: BTreeMap::new(),
-            max_output_bytes: crate::load::config::Limits::default().max_output_file_bytes,
+            max_output_bytes: crate::model::config::Limits::default().max_output_file_bytes,
         }
     }
 }
@@ -192,7 +192,7 @@ struct RawPatchSpec {
 pub fn load(
     repo: &Repo,
     schemas: &Schemas,
-    config_limits: &crate::load::config::Limits,
+    config_limits: &crate::model::config::Limits,
 ) -> (Platform, Vec<Finding>) {
     let limits = config_limits.yaml;
     let mut platform = Platform {
@@ -329,7 +329,7 @@ fn document(
         loaded
             .problems
             .iter()
-            .map(|p| crate::model::intent::yaml_finding(file, p)),
+            .map(|p| crate::diag::finding::yaml_finding(file, p)),
     );
     if !loaded.problems.is_empty() {
         return Vec::new();

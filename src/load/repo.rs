@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::diag::source::SourceFile;
+use crate::syntax::source::SourceFile;
 
 use crate::load::discover::{self, Candidate};
 
@@ -192,65 +192,6 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    /// Every file under `root` except `.git`, as a snapshot holds it.
-    fn snapshot_of(root: &Path) -> Snapshot {
-        let mut snapshot = Snapshot::default();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(dir).unwrap().flatten() {
-                let path = entry.path();
-                if entry.file_type().unwrap().is_dir() {
-                    if entry.file_name() != ".git" {
-                        stack.push(path);
-                    }
-                    continue;
-                }
-                let relative = discover::relative_path(root, &path);
-                let bytes = std::fs::read(&path).unwrap();
-                snapshot.files.insert(relative, Entry::File(bytes));
-            }
-        }
-        snapshot
-    }
-
-    fn located(findings: &[crate::diag::finding::Finding]) -> Vec<String> {
-        findings
-            .iter()
-            .map(|f| {
-                let l = &f.location;
-                format!(
-                    "{} {}:{}:{} {}",
-                    f.code_name(),
-                    l.file.path,
-                    l.span.line,
-                    l.span.column,
-                    f.message
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_snapshot_checks_and_renders_like_the_work_tree() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example");
-        let today = "2026-01-01";
-        let disk = crate::pipeline::check::run(&Repo::work_tree(&root), today, None).unwrap();
-        let memory =
-            crate::pipeline::check::run(&Repo::Snapshot(snapshot_of(&root)), today, None).unwrap();
-        assert_eq!(located(&disk.findings), located(&memory.findings));
-        assert_eq!(disk.stats, memory.stats);
-        assert!(disk.stats.intents >= 10);
-        let render = |outcome: &crate::pipeline::check::Outcome| {
-            crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform, None)
-                .0
-                .files
-        };
-        let files = render(&disk);
-        assert!(files.len() > 100);
-        assert!(files == render(&memory), "the same files, byte for byte");
-    }
 
     #[test]
     fn snapshot_candidates_honour_ignore_files_hidden_folders_and_links() {

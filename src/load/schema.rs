@@ -8,9 +8,12 @@ use jsonschema::{Registry, Resource, ValidationError, Validator};
 use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
+use crate::diag::finding::printable;
 use crate::diag::finding::{Finding, did_you_mean, list, list_or};
-use crate::diag::source::{SourceFile, Span};
-use crate::model::intent::Origin;
+use crate::diag::origin::Origin;
+use crate::diag::origin::escape_pointer;
+use crate::diag::origin::field_name;
+use crate::syntax::source::{SourceFile, Span};
 
 const BASE: &str = "https://paved.dev/schemas/v1/";
 
@@ -456,14 +459,6 @@ fn is_score(error: &ValidationError<'_>) -> bool {
         .is_some_and(|l| l.as_str().starts_with(SCORE_URI))
 }
 
-/// Where a JSON pointer lands in the source: the span to label (the key leading to the
-/// value, or the mapping that lacks a key) and the value's own span.
-#[derive(Debug, Clone, Copy)]
-pub struct Located {
-    pub label: Span,
-    pub node: Span,
-}
-
 fn contains(document: &Json, schema: &Json) -> bool {
     std::ptr::eq(document, schema)
         || match document {
@@ -581,41 +576,6 @@ fn scalar_text(value: &Json) -> String {
         Json::String(s) => printable(s),
         other => other.to_string(),
     }
-}
-
-/// A user string made safe and short for a one-line message.
-pub fn printable(s: &str) -> String {
-    const MAX: usize = 64;
-    let mut out: String = s
-        .chars()
-        .take(MAX)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if s.chars().count() > MAX {
-        out.push('…');
-    }
-    out
-}
-
-/// `spec.ports[0].name` from `/spec/ports/0/name`.
-pub fn field_name(pointer: &str) -> String {
-    let mut out = String::new();
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        if token.bytes().all(|b| b.is_ascii_digit()) && !token.is_empty() {
-            out.push_str(&format!("[{token}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&printable(&token));
-        }
-    }
-    out
-}
-
-pub fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

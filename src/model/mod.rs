@@ -1,5 +1,6 @@
 //! The typed model: intents, placeholders, names.
 
+pub mod config;
 pub mod intent;
 pub mod names;
 pub mod placeholder;

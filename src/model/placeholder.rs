@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde_json::Value as Json;
 
-use crate::load::schema::escape_pointer;
+use crate::diag::origin::escape_pointer;
 
 /// A piece of a value: literal text or a reference.
 #[derive(Debug, Clone, PartialEq, Eq)]

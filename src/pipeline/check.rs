@@ -8,16 +8,17 @@ use rayon::prelude::*;
 
 use crate::diag::codes::Code;
 use crate::diag::error::Error;
-use crate::diag::finding::{self, Finding, Severity};
-use crate::diag::source::SourceFile;
+use crate::diag::finding::{self, Finding, Severity, Stats};
 use crate::diag::timings::stage;
-use crate::load::config::{self, Config};
+use crate::load::config;
 use crate::load::discover::Candidate;
+use crate::load::intent;
 use crate::load::platform::Platform;
 use crate::load::repo::Repo;
 use crate::load::schema::Schemas;
-use crate::model::intent;
+use crate::model::config::Config;
 use crate::review::changed::{self, Changes, Selection};
+use crate::syntax::source::SourceFile;
 use crate::syntax::yaml;
 use crate::validate::policy::{self, Policies};
 use crate::validate::resolve::{self, Catalog};
@@ -72,16 +73,6 @@ impl Known {
     pub fn contains(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-    /// YAML files looked at.
-    pub files: usize,
-    /// Files that hold at least one paved intent.
-    pub intent_files: usize,
-    /// Intent documents, valid or not.
-    pub intents: usize,
 }
 
 /// Check the repository. `today` (`YYYY-MM-DD`) decides which waivers have expired;
@@ -254,7 +245,7 @@ fn check_file(
                 loaded
                     .problems
                     .iter()
-                    .map(|p| intent::yaml_finding(&file, p)),
+                    .map(|p| finding::yaml_finding(&file, p)),
             );
             intent::load_documents(
                 &file,
@@ -345,3 +336,67 @@ fn read(repo: &Repo, candidate: &Candidate, config: &Config) -> Read {
 
 /// How much of an oversized file is read to tell whether it holds intents.
 const HEAD_BYTES: usize = 64 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::repo::{Entry, Snapshot};
+    use std::path::Path;
+
+    /// Every file under `root` except `.git`, as a snapshot holds it.
+    fn snapshot_of(root: &Path) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if entry.file_type().unwrap().is_dir() {
+                    if entry.file_name() != ".git" {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                let relative = crate::load::discover::relative_path(root, &path);
+                let bytes = std::fs::read(&path).unwrap();
+                snapshot.files.insert(relative, Entry::File(bytes));
+            }
+        }
+        snapshot
+    }
+
+    fn located(findings: &[crate::diag::finding::Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| {
+                let l = &f.location;
+                format!(
+                    "{} {}:{}:{} {}",
+                    f.code_name(),
+                    l.file.path,
+                    l.span.line,
+                    l.span.column,
+                    f.message
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_checks_and_renders_like_the_work_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example");
+        let today = "2026-01-01";
+        let disk = run(&Repo::work_tree(&root), today, None).unwrap();
+        let memory = run(&Repo::Snapshot(snapshot_of(&root)), today, None).unwrap();
+        assert_eq!(located(&disk.findings), located(&memory.findings));
+        assert_eq!(disk.stats, memory.stats);
+        assert!(disk.stats.intents >= 10);
+        let render = |outcome: &Outcome| {
+            crate::render::render(&outcome.config, &outcome.catalog, &outcome.platform, None)
+                .0
+                .files
+        };
+        let files = render(&disk);
+        assert!(files.len() > 100);
+        assert!(files == render(&memory), "the same files, byte for byte");
+    }
+}

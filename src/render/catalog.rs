@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::load::config::Config;
+use crate::model::config::Config;
 use crate::model::intent::{Lifecycle, ServiceType};
 use crate::validate::resolve::Catalog;
 

@@ -4,7 +4,7 @@
 //! paved writes it into the output folder like everything else, and the repository
 //! links or copies it into place.
 
-use crate::load::config::Config;
+use crate::model::config::Config;
 use crate::validate::resolve::Catalog;
 
 use super::Tree;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
-use crate::load::config::{ArgoCd, Config, Environment, IngressKind};
+use crate::model::config::{ArgoCd, Config, Environment, IngressKind};
 use crate::model::intent::{Mount, PortRef, Probe, ProbeType, Visibility};
 
 use super::{EnvValue, Piece, Tree, Unit};
@@ -64,7 +64,7 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
             }
         };
         let rendered =
-            crate::diag::source::SourceFile::new(format!("{}: {output}", file.path), text);
+            crate::syntax::source::SourceFile::new(format!("{}: {output}", file.path), text);
         // Rendered output is bounded by `limits.maxOutputFileBytes`, not by the limits
         // on input.
         let loaded = crate::syntax::yaml::load(&rendered, crate::syntax::yaml::Limits::LARGEST);
@@ -90,7 +90,7 @@ fn platform_templates(unit: &Unit<'_>, tree: &mut Tree, dir: &str, findings: &mu
         let path = format!("{dir}/{output}");
         tree.origins.insert(
             path.clone(),
-            crate::diag::source::Location::new(file, file.start()),
+            crate::syntax::source::Location::new(file, file.start()),
         );
         tree.replace_yaml(path, documents);
     }

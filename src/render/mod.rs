@@ -18,8 +18,8 @@ use serde_json::{Value as Json, json};
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::load::config::{Config, Environment};
 use crate::load::platform::Platform;
+use crate::model::config::{Config, Environment};
 use crate::model::intent::{ServiceSpec, ServiceType};
 use crate::model::names;
 use crate::model::placeholder;
@@ -35,7 +35,7 @@ pub struct Tree {
     documents: BTreeMap<String, Vec<Json>>,
     /// For files a platform template or patch made or changed: where, so that findings
     /// about them point there.
-    pub origins: BTreeMap<String, crate::diag::source::Location>,
+    pub origins: BTreeMap<String, crate::syntax::source::Location>,
     /// Terraform files as blocks, for policies over rendered output.
     blocks: BTreeMap<String, Vec<hcl::Block>>,
 }
@@ -283,9 +283,9 @@ impl Budget {
         part
     }
 
-    fn location(&self, path: &str) -> crate::diag::source::Location {
-        let file = std::sync::Arc::new(crate::diag::source::SourceFile::new(path, ""));
-        crate::diag::source::Location::new(&file, file.start())
+    fn location(&self, path: &str) -> crate::syntax::source::Location {
+        let file = std::sync::Arc::new(crate::syntax::source::SourceFile::new(path, ""));
+        crate::syntax::source::Location::new(&file, file.start())
     }
 }
 

@@ -9,7 +9,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::load::config::Config;
+use crate::model::config::Config;
 use crate::model::intent::LatencySlo;
 use crate::validate::resolve::ServiceEntry;
 

@@ -25,7 +25,7 @@ pub(super) struct Provisioned {
     /// Encrypts data with the module's KMS key.
     pub kms: bool,
     /// The platform template the blocks come from, for findings about them.
-    pub origin: Option<crate::diag::source::Location>,
+    pub origin: Option<crate::syntax::source::Location>,
     /// Extra providers: (local name, source, version, configuration).
     pub providers: Vec<(&'static str, &'static str, &'static str, Body)>,
     pub route53_zone: bool,
@@ -1492,7 +1492,7 @@ pub(super) fn custom_outputs(
         };
         let at = provisioner.origin.value(&format!(
             "/outputs/{}/value",
-            crate::load::schema::escape_pointer(name)
+            crate::diag::origin::escape_pointer(name)
         ));
         match instance.platform.render_str(
             template,
@@ -1576,7 +1576,7 @@ fn custom(
         .templates
         .first()
         .and_then(|name| instance.platform.source(name))
-        .map(|file| crate::diag::source::Location::new(file, file.start()));
+        .map(|file| crate::syntax::source::Location::new(file, file.start()));
     Provisioned {
         blocks,
         network: true,
@@ -1627,8 +1627,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::load::config::Environment;
     use crate::load::platform::Platform;
+    use crate::model::config::Environment;
     use crate::types::{self, BUILT_IN};
 
     fn environment(production: bool) -> Environment {

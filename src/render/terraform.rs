@@ -5,7 +5,7 @@
 use serde_json::Value as Json;
 
 use crate::diag::finding::Finding;
-use crate::load::config::{Config, Environment};
+use crate::model::config::{Config, Environment};
 
 use super::provision::{self, Provisioned};
 use super::{Instance, Tree, Unit};

@@ -7,9 +7,9 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
 
+use crate::diag::finding::Stats;
 use crate::diag::finding::{Finding, Related, Severity, Tally};
-use crate::diag::source::{Location, SourceFile};
-use crate::pipeline::check::Stats;
+use crate::syntax::source::{Location, SourceFile};
 
 use super::Style;
 

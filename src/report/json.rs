@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::diag::finding::Stats;
 use crate::diag::finding::{Finding, Tally};
-use crate::pipeline::check::Stats;
 
 pub fn render(findings: &[Finding], stats: &Stats) -> String {
     let tally = Tally::of(findings);

@@ -7,7 +7,7 @@ mod json;
 mod sarif;
 
 use crate::diag::finding::Finding;
-use crate::pipeline::check::Stats;
+use crate::diag::finding::Stats;
 
 /// Output formats of `paved check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -8,7 +8,7 @@ use serde_sarif::sarif;
 
 use crate::diag::codes;
 use crate::diag::finding::{Finding, Rule, Severity};
-use crate::diag::source;
+use crate::syntax::source;
 
 const INFORMATION_URI: &str = "https://github.com/paved-dev/paved";
 

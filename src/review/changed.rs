@@ -17,12 +17,13 @@ use rayon::prelude::*;
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::diag::source::SourceFile;
-use crate::load::config::Config;
 use crate::load::discover::Candidate;
+use crate::load::intent::Loaded;
 use crate::load::schema::Schemas;
-use crate::model::intent::{Intent, Kind, Loaded};
+use crate::model::config::Config;
+use crate::model::intent::{Intent, Kind};
 use crate::review::git::Revision;
+use crate::syntax::source::SourceFile;
 use crate::validate::policy::WaiverEntry;
 use crate::validate::resolve::Catalog;
 
@@ -134,12 +135,12 @@ pub fn since(
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        if !crate::model::intent::may_hold_intents(text.as_bytes()) {
+        if !crate::load::intent::may_hold_intents(text.as_bytes()) {
             continue;
         }
         let file = Arc::new(SourceFile::new(path.clone(), text));
         let documents = crate::syntax::yaml::load(&file, config.limits.yaml).documents;
-        let loaded = crate::model::intent::load_documents(
+        let loaded = crate::load::intent::load_documents(
             &file,
             documents,
             schemas,

@@ -352,7 +352,7 @@ fn objects(text: &str) -> Vec<Json> {
     if text.is_empty() {
         return Vec::new();
     }
-    let file = crate::diag::source::SourceFile::new("generated.yaml", text.to_string());
+    let file = crate::syntax::source::SourceFile::new("generated.yaml", text.to_string());
     // Generated files are bounded by the output limits, not by those on input.
     crate::syntax::yaml::load(&file, crate::syntax::yaml::Limits::LARGEST)
         .documents

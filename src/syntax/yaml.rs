@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use saphyr::Scalar;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
-use crate::diag::source::{SourceFile, Span};
+use crate::syntax::source::{SourceFile, Span};
 
 /// Bounds that keep hostile input from exhausting time or memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -319,7 +319,7 @@ mod tests {
     fn injection_stays_a_string() {
         let hostile = "x\nkind: Secret\n\": {}\n${a} %{b}";
         let text = to_string(&json!({"value": hostile}));
-        let file = crate::diag::source::SourceFile::new("t.yaml", text);
+        let file = crate::syntax::source::SourceFile::new("t.yaml", text);
         let loaded = crate::syntax::yaml::load(&file, crate::syntax::yaml::Limits::default());
         assert!(loaded.problems.is_empty());
         assert_eq!(loaded.documents[0].to_json(), json!({"value": hostile}));
@@ -331,7 +331,7 @@ mod tests {
         let doc = json!({ key.as_str(): 1, "list": [{ key.as_str(): { "a": 1 } }] });
         let text = to_string(&doc);
         assert!(text.starts_with(&format!("? {key}\n: 1\n")), "{text}");
-        let file = crate::diag::source::SourceFile::new("t.yaml", text);
+        let file = crate::syntax::source::SourceFile::new("t.yaml", text);
         let loaded = crate::syntax::yaml::load(&file, crate::syntax::yaml::Limits::default());
         assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
         assert_eq!(loaded.documents[0].to_json(), doc);
@@ -350,7 +350,7 @@ mod tests {
         #[test]
         fn any_string_reads_back(s in proptest::prelude::any::<String>()) {
             let value = json!({ s.as_str(): [s.as_str()] });
-            let file = crate::diag::source::SourceFile::new("t.yaml", to_string(&value));
+            let file = crate::syntax::source::SourceFile::new("t.yaml", to_string(&value));
             let loaded = crate::syntax::yaml::load(&file, crate::syntax::yaml::Limits::default());
             proptest::prop_assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
             proptest::prop_assert_eq!(loaded.documents[0].to_json(), value);

@@ -17,11 +17,12 @@ use serde_json::{Value as Json, json};
 
 use crate::diag::codes::Code;
 use crate::diag::finding::{Finding, Rule, Severity, Waived};
-use crate::diag::source::{Location, SourceFile};
-use crate::load::config::{Config, Level};
+use crate::diag::origin::Origin;
+use crate::diag::origin::escape_pointer;
 use crate::load::repo::Repo;
 use crate::load::schema::{self, Schemas};
-use crate::model::intent::Origin;
+use crate::model::config::{Config, Level};
+use crate::syntax::source::{Location, SourceFile};
 use crate::syntax::yaml;
 use crate::validate::resolve::{self, Catalog, ServiceEntry};
 
@@ -964,7 +965,7 @@ pub fn to_pointer(path: &str) -> String {
         let mut rest = part;
         if let Some(open) = rest.find('[') {
             out.push('/');
-            out.push_str(&schema::escape_pointer(&rest[..open]));
+            out.push_str(&escape_pointer(&rest[..open]));
             rest = &rest[open..];
             while let Some(stripped) = rest.strip_prefix('[') {
                 let Some(close) = stripped.find(']') else {
@@ -976,7 +977,7 @@ pub fn to_pointer(path: &str) -> String {
             }
         } else {
             out.push('/');
-            out.push_str(&schema::escape_pointer(rest));
+            out.push_str(&escape_pointer(rest));
         }
     }
     out
@@ -1243,7 +1244,7 @@ impl IntentInput {
 
 /// An environment for policies. Unset settings are absent, not null, so that Rego's
 /// `not input.environment.ttl` means "no ttl".
-fn environment_json(env: &crate::load::config::Environment) -> Json {
+fn environment_json(env: &crate::model::config::Environment) -> Json {
     let mut value = json!({
         "name": env.name,
         "production": env.production,
@@ -1365,7 +1366,7 @@ pub fn waivers(
     repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
-    limits: &crate::load::config::Limits,
+    limits: &crate::model::config::Limits,
     findings: &mut Vec<Finding>,
 ) -> Waivers {
     Waivers::new(waiver_entries(repo, catalog, schemas, limits, findings))
@@ -1375,7 +1376,7 @@ fn waiver_entries(
     repo: &Repo,
     catalog: &Catalog,
     schemas: &Schemas,
-    limits: &crate::load::config::Limits,
+    limits: &crate::model::config::Limits,
     findings: &mut Vec<Finding>,
 ) -> Vec<WaiverEntry> {
     let mut out = Vec::new();
@@ -1407,7 +1408,7 @@ fn waiver_entries(
         loaded
             .problems
             .iter()
-            .map(|p| crate::model::intent::yaml_finding(&file, p)),
+            .map(|p| crate::diag::finding::yaml_finding(&file, p)),
     );
     let Some(root_node) = loaded.documents.into_iter().next() else {
         return out;
@@ -1813,7 +1814,7 @@ pub fn test(repo: &Repo, built_in: bool) -> TestReport {
     let (files, findings) = sources(
         repo,
         true,
-        crate::load::config::Limits::default().max_file_bytes,
+        crate::model::config::Limits::default().max_file_bytes,
     );
     let mut report = TestReport {
         findings,

@@ -9,13 +9,16 @@ use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
+use crate::diag::finding::printable;
 use crate::diag::finding::{Finding, did_you_mean, list, list_or};
-use crate::diag::source::Location;
-use crate::load::config::{Config, Environment};
+use crate::diag::origin::Origin;
+use crate::diag::origin::escape_pointer;
 use crate::load::platform::Platform;
-use crate::load::schema::{self, Schemas, escape_pointer};
-use crate::model::intent::{self, Intent, Kind, Origin, PortRef, Service, ServiceSpec, Team};
+use crate::load::schema::{self, Schemas};
+use crate::model::config::{Config, Environment};
+use crate::model::intent::{self, Intent, Kind, OVERRIDABLE, PortRef, Service, ServiceSpec, Team};
 use crate::model::placeholder::{self, Part};
+use crate::syntax::source::Location;
 use crate::types::{self, Registry, TypeRef};
 
 /// Every valid intent, by kind and name, with what the resolver derived from it.
@@ -57,22 +60,11 @@ pub struct Deployment {
 }
 
 /// The fields an environment may override (besides `enabled`).
-pub const OVERRIDABLE: &[&str] = &[
-    "image",
-    "size",
-    "replicas",
-    "autoscaling",
-    "env",
-    "secrets",
-    "expose",
-    "resources",
-];
-
 /// Build the catalog from loaded intents, reporting every cross-reference problem.
 pub fn resolve(
     config: &Config,
     platform: &Platform,
-    loaded: Vec<intent::Loaded>,
+    loaded: Vec<crate::load::intent::Loaded>,
     schemas: &Schemas,
     findings: &mut Vec<Finding>,
 ) -> Catalog {
@@ -93,7 +85,7 @@ pub fn resolve(
                         format!(
                             "another {} is already named `{}`",
                             item.kind.as_str(),
-                            schema::printable(&name)
+                            printable(&name)
                         ),
                     )
                     .label("duplicate name")
@@ -237,7 +229,7 @@ fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
                 let message = match workload {
                     Some(workload) => format!(
                         "service-port `{name}` names service `{}`, which does not exist",
-                        schema::printable(workload)
+                        printable(workload)
                     ),
                     None => format!("service-port `{name}` names no service in `params.workload`"),
                 };
@@ -1604,7 +1596,7 @@ mod tests {
             .filter(|k| *k != "enabled")
             .collect();
         fields.sort_unstable();
-        let mut overridable = OVERRIDABLE.to_vec();
+        let mut overridable = crate::model::intent::OVERRIDABLE.to_vec();
         overridable.sort_unstable();
         assert_eq!(fields, overridable);
     }

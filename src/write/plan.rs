@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::source::SourceFile;
 use crate::model::names::sha256_hex;
+use crate::syntax::source::SourceFile;
 use crate::write::guard::{Found, OutputDir};
 
 /// Where the manifest lives, relative to the output folder.

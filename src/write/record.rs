@@ -18,12 +18,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diag::codes::Code;
+use crate::diag::finding::Stats;
 use crate::diag::finding::{Finding, Related, Severity, Waived};
-use crate::diag::source::{Location, SourceFile};
-use crate::load::config::Config;
 use crate::load::discover::Candidate;
 use crate::load::repo::Repo;
-use crate::pipeline::check::Stats;
+use crate::model::config::Config;
+use crate::syntax::source::{Location, SourceFile};
 
 const VERSION: u32 = 1;
 
@@ -133,7 +133,7 @@ fn inputs(root: &Path, env: Option<&str>, config: &Config) -> Option<Inputs> {
     );
     add("env", env.unwrap_or_default().as_bytes());
     // Within the limit paved.yaml is read with: one over it is refused, not recorded.
-    let limit = crate::load::config::Limits::default().max_file_bytes;
+    let limit = crate::model::config::Limits::default().max_file_bytes;
     let config_bytes = match repo.read_bounded(crate::load::config::FILE_NAME, limit, 0) {
         Ok(Ok(bytes)) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -392,7 +392,7 @@ fn replay(root: &Path, stored: &[Stored]) -> Option<Vec<Finding>> {
     let policies = needs_rules.then(|| {
         crate::validate::policy::load(
             &Repo::work_tree(root),
-            crate::load::config::Limits::default().max_file_bytes,
+            crate::model::config::Limits::default().max_file_bytes,
         )
         .0
     });

@@ -96,21 +96,17 @@ fn truncated_and_mangled_intents_never_panic() {
         cases.push(tabbed.join("\n"));
     }
     for case in cases {
-        let file =
-            std::sync::Arc::new(paved::diag::source::SourceFile::new("s.yaml", case.clone()));
+        let file = std::sync::Arc::new(paved::syntax::source::SourceFile::new(
+            "s.yaml",
+            case.clone(),
+        ));
         let loaded = paved::syntax::yaml::load(&file, paved::syntax::yaml::Limits::default());
         let mut findings: Vec<paved::diag::finding::Finding> = loaded
             .problems
             .iter()
-            .map(|p| paved::model::intent::yaml_finding(&file, p))
+            .map(|p| paved::diag::finding::yaml_finding(&file, p))
             .collect();
-        paved::model::intent::load_documents(
-            &file,
-            loaded.documents,
-            &schemas,
-            None,
-            &mut findings,
-        );
+        paved::load::intent::load_documents(&file, loaded.documents, &schemas, None, &mut findings);
         for finding in findings {
             let span = finding.location.span;
             assert!(span.line >= 1 && span.column >= 1, "{case:?}");

@@ -238,7 +238,7 @@ fn user_values_cannot_inject_structure() {
     let generated = dir.path().join("generated");
     let load = |path: &str| {
         let text = fs::read_to_string(generated.join(path)).unwrap();
-        let file = paved::diag::source::SourceFile::new(path, text);
+        let file = paved::syntax::source::SourceFile::new(path, text);
         let loaded = paved::syntax::yaml::load(&file, paved::syntax::yaml::Limits::default());
         assert!(loaded.problems.is_empty(), "{path}: {:?}", loaded.problems);
         loaded

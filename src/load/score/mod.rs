@@ -16,9 +16,13 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::diag::source::SourceFile;
-use crate::load::schema::{self, Schemas, escape_pointer};
-use crate::model::intent::{self, Kind, Loaded, Origin, PointerMap};
+use crate::diag::finding::printable;
+use crate::diag::origin::escape_pointer;
+use crate::diag::origin::{Origin, PointerMap};
+use crate::load::intent::{self as loader, Loaded};
+use crate::load::schema::{self, Schemas};
+use crate::model::intent::{self, Kind};
+use crate::syntax::source::SourceFile;
 use crate::syntax::yaml::{self, Node};
 use substitute::{Target, Token};
 
@@ -104,7 +108,7 @@ pub fn convert_file(
         loaded
             .problems
             .iter()
-            .map(|p| intent::yaml_finding(file, p)),
+            .map(|p| crate::diag::finding::yaml_finding(file, p)),
     );
     let mut services = Vec::new();
     for (index, root) in loaded.documents.into_iter().enumerate() {
@@ -144,7 +148,7 @@ fn read(
                 .finding(
                     Code::UnknownApiVersion,
                     "/apiVersion",
-                    format!("unknown apiVersion `{}`", schema::printable(api_version)),
+                    format!("unknown apiVersion `{}`", printable(api_version)),
                 )
                 .label("this paved reads score.dev/v1b1")
                 .help("Score workloads are `apiVersion: score.dev/v1b1`"),
@@ -157,7 +161,7 @@ fn read(
         .pointer("/metadata/name")
         .and_then(Json::as_str)
         .map(str::to_string);
-    let usable = errors.is_empty() || intent::salvage(schemas, schema::Kind::Score, &mut json);
+    let usable = errors.is_empty() || loader::salvage(schemas, schema::Kind::Score, &mut json);
     // What the Score schema reported is not reported again by the Service's.
     let reported: Vec<(u32, u32)> = errors
         .iter()
@@ -184,7 +188,7 @@ fn read(
         map.translate(p)
     });
     let mut service = conversion.service;
-    let usable = errors.is_empty() || intent::salvage(schemas, schema::Kind::Service, &mut service);
+    let usable = errors.is_empty() || loader::salvage(schemas, schema::Kind::Service, &mut service);
     findings.extend(
         errors
             .into_iter()
@@ -301,7 +305,7 @@ impl Converter<'_> {
                     annotation_pointer(key),
                     format!(
                         "`{ANNOTATION_PREFIX}{key}` must be a whole number, not `{}`",
-                        schema::printable(&value)
+                        printable(&value)
                     ),
                     Some("write the number in quotes, for example `\"2\"`: annotations are text"),
                 );
@@ -359,7 +363,7 @@ impl Converter<'_> {
                 None => {
                     let message = format!(
                         "Score workload `{}` has no owner: paved cannot tell which team runs it",
-                        schema::printable(self.workload())
+                        printable(self.workload())
                     );
                     self.note(
                         Code::ScoreNoOwner,
@@ -574,10 +578,7 @@ impl Converter<'_> {
             if container.get(*field).is_some() {
                 self.unsupported(
                     format!("{at}/{field}"),
-                    format!(
-                        "`{field}` of container `{}`: {what}",
-                        schema::printable(name)
-                    ),
+                    format!("`{field}` of container `{}`: {what}", printable(name)),
                     help,
                 );
             }
@@ -626,7 +627,7 @@ impl Converter<'_> {
         if let Some((pointer, message)) = failed {
             self.unsupported(
                 pointer,
-                format!("container `{}` is not rendered: {message}", schema::printable(name)),
+                format!("container `{}` is not rendered: {message}", printable(name)),
                 "read resource outputs in the first container, or run this one as a workload of its own",
             );
             return None;
@@ -681,7 +682,7 @@ impl Converter<'_> {
                     pointer,
                     format!(
                         "file `{}` is not mounted: paved does not read `source` files",
-                        schema::printable(&target)
+                        printable(&target)
                     ),
                     "write the file's text under `content`",
                 );
@@ -697,7 +698,7 @@ impl Converter<'_> {
                     match self.file_content(content) {
                         Ok(content) => content,
                         Err(message) => {
-                            self.unsupported(pointer, format!("file `{}` is not mounted: {message}", schema::printable(&target)), "files take the workload's metadata; pass resource outputs to the container through variables");
+                            self.unsupported(pointer, format!("file `{}` is not mounted: {message}", printable(&target)), "files take the workload's metadata; pass resource outputs to the container through variables");
                             continue;
                         }
                     }
@@ -768,8 +769,8 @@ impl Converter<'_> {
                     format!("{pointer}/source"),
                     format!(
                         "the volume at `{}` is not mounted: its source `{}` does not name a resource",
-                        schema::printable(&target),
-                        schema::printable(source)
+                        printable(&target),
+                        printable(source)
                     ),
                     Some("write `source: ${resources.<name>}`, naming a resource of type `volume`"),
                 );
@@ -781,7 +782,7 @@ impl Converter<'_> {
                     target_pointer,
                     format!(
                         "another volume is mounted at `{}` already",
-                        schema::printable(&target)
+                        printable(&target)
                     ),
                     Some("mount one of them at another path"),
                 );
@@ -914,10 +915,7 @@ impl Converter<'_> {
             if resource.get("metadata").is_some() {
                 self.unsupported(
                     format!("{at}/metadata"),
-                    format!(
-                        "the metadata of resource `{}` is not used",
-                        schema::printable(name)
-                    ),
+                    format!("the metadata of resource `{}` is not used", printable(name)),
                     "remove it; resource `params` configure what paved provisions",
                 );
             }
