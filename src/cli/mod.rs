@@ -1084,7 +1084,7 @@ fn ask_service(
             }
         },
     )?;
-    let registry = crate::types::Registry::new(&checked.platform);
+    let registry = crate::types::Registry::new(&checked.platform.provisioners);
     let types = registry.names().join(", ");
     let with = crate::cli::prompt::ask(
         &mut input,

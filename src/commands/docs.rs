@@ -61,8 +61,12 @@ pub fn intents_markdown() -> String {
     out.push_str("## Resource types and their outputs\n\n");
     out.push_str("Placeholders read outputs as `${resources.<name>.<output>}`. Secret outputs come from the secret store and never appear in generated files. Outputs paved knows when it renders can also be read by the params of the service's other resources.\n\n");
     for kind in types::BUILT_IN {
-        out.push_str(&format!("### `{}`\n\n{}\n\n", kind.name, kind.description));
-        if kind.outputs.is_empty() {
+        out.push_str(&format!(
+            "### `{}`\n\n{}\n\n",
+            kind.name(),
+            kind.description()
+        ));
+        if kind.outputs().is_empty() {
             out.push_str("No outputs.\n");
         } else {
             out.push_str(
@@ -70,7 +74,7 @@ pub fn intents_markdown() -> String {
             );
         }
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        for output in kind.outputs {
+        for output in kind.outputs() {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 output.name,
@@ -79,8 +83,11 @@ pub fn intents_markdown() -> String {
                 output.description
             ));
         }
-        let params_def = format!("{}Params", camel(kind.name));
-        if let Some(params) = docs.get("service.schema.json")["$defs"].get(&params_def) {
+        let params = kind
+            .params()
+            .definition
+            .and_then(|(name, _)| docs.get("service.schema.json")["$defs"].get(name));
+        if let Some(params) = params {
             out.push_str("\n| Param | Type | Default | Description |\n|---|---|---|---|\n");
             let mut rows = Vec::new();
             docs.fields("service.schema.json", params, "", &mut rows, 0);
@@ -271,23 +278,6 @@ fn capitalize(s: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
-}
-
-/// `kafka-topic` → `kafkaTopic`.
-fn camel(s: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in s.chars() {
-        if c == '-' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

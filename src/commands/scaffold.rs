@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::load::platform::Platform;
 use crate::model::config::Config;
-use crate::types::Registry;
+use crate::types::{self, Registry};
 use crate::validate::resolve::Catalog;
 
 /// Where a platform overrides the templates of `paved new`: `service.yaml.j2` and
@@ -125,7 +125,7 @@ pub fn check_service(
             "--public: a worker serves no traffic; use --type web or api",
         ));
     }
-    let registry = Registry::new(platform);
+    let registry = Registry::new(&platform.provisioners);
     for kind in &request.with {
         if registry.find(kind).is_none() {
             let suggestion = crate::diag::finding::did_you_mean(kind, registry.names())
@@ -204,15 +204,10 @@ struct HostContext {
     host: String,
 }
 
-/// The name a resource of a type gets in a new service.
+/// The name a resource of a type gets in a new service: the type's choice, or the
+/// type's own name for a type the platform adds.
 fn resource_name(kind: &str) -> &str {
-    match kind {
-        "postgres" | "mysql" | "mssql" | "mongodb" => "db",
-        "amqp" => "broker",
-        "redis" => "cache",
-        "kafka-topic" => "events",
-        other => other,
-    }
+    types::find(kind).map_or(kind, |t| t.scaffold_name())
 }
 
 /// The intent of a new service, as the platform's template (or the built-in one)
@@ -224,7 +219,7 @@ pub fn service(
     request: &ServiceRequest,
     local_schemas: bool,
 ) -> Result<File, String> {
-    let registry = Registry::new(platform);
+    let registry = Registry::new(&platform.provisioners);
     let mut resources: Vec<ResourceContext> = Vec::new();
     for kind in &request.with {
         let Some(found) = registry.find(kind) else {

@@ -27,6 +27,7 @@ use crate::load::schema::{self, Schemas};
 use crate::syntax::hcl;
 use crate::syntax::source::{Location, SourceFile};
 use crate::syntax::yaml;
+use crate::types::provisioner::{CheckovSkip, OutputDecl, Provisioner};
 
 pub const DIR: &str = "platform";
 
@@ -69,37 +70,6 @@ impl std::fmt::Debug for Platform {
             .field("patches", &self.patches.len())
             .finish_non_exhaustive()
     }
-}
-
-/// A resource type defined (or redefined) by the platform.
-pub struct Provisioner {
-    pub name: String,
-    pub origin: Origin,
-    pub description: String,
-    pub classes: Vec<String>,
-    pub params: Option<jsonschema::Validator>,
-    pub outputs: BTreeMap<String, OutputDecl>,
-    pub permissions: Vec<Json>,
-    pub checkov_skips: Vec<CheckovSkip>,
-    /// The `*.tf.j2` templates, by template name.
-    pub templates: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct OutputDecl {
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub secret: bool,
-    /// A template giving the value at render time.
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CheckovSkip {
-    pub block: String,
-    pub check: String,
-    pub reason: String,
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ use serde_json::{Value as Json, json};
 
 use crate::model::config::Config;
 use crate::model::intent::{Lifecycle, ServiceType};
+use crate::types;
 use crate::validate::resolve::Catalog;
 
 use super::Tree;
@@ -20,17 +21,12 @@ fn group_ref(team: &str) -> String {
     format!("group:default/{team}")
 }
 
-fn resource_type(kind: &str) -> &str {
-    match kind {
-        "postgres" | "mysql" | "mssql" | "mongodb" => "database",
-        "amqp" => "message-broker",
-        "redis" => "cache",
-        "bucket" => "s3-bucket",
-        "queue" => "queue",
-        "kafka-topic" => "kafka-topic",
-        "dns" => "dns-record",
-        "route" => "route",
-        other => other,
+/// A Resource entity's `spec.type`: the type's, or its own name for a type the
+/// platform adds; none for a type that is no entity.
+fn resource_type(kind: &str) -> Option<&str> {
+    match types::find(kind) {
+        Some(built_in) => built_in.catalog_type(),
+        None => Some(kind),
     }
 }
 
@@ -80,9 +76,10 @@ pub(super) fn render(
             .collect();
         let mut documents = Vec::new();
         for (resource, declared) in spec.resources.iter() {
-            // A volume is scratch space inside the service's pods, not infrastructure
-            // anyone else looks up.
-            if (!rendered && declared.id.is_none()) || declared.kind == "volume" {
+            let Some(entity_type) = resource_type(&declared.kind) else {
+                continue;
+            };
+            if !rendered && declared.id.is_none() {
                 continue;
             }
             let entity_name = resource_name(name, resource, declared.id.as_deref());
@@ -96,7 +93,7 @@ pub(super) fn render(
                     "tags": ["paved", declared.kind.replace('_', "-")],
                 },
                 "spec": {
-                    "type": resource_type(&declared.kind),
+                    "type": entity_type,
                     "owner": group_ref(&metadata.owner),
                 },
             });

@@ -116,9 +116,7 @@ fn template_context(unit: &Unit<'_>) -> Json {
                 .kind
                 .output_names()
                 .into_iter()
-                .filter_map(|o| {
-                    super::provision::static_output(i, o).map(|v| (o.to_string(), json!(v)))
-                })
+                .filter_map(|o| i.output_value(o).map(|v| (o.to_string(), json!(v))))
                 .collect();
             (
                 i.name.clone(),
@@ -294,33 +292,23 @@ fn file_volume(unit: &Unit<'_>) -> Option<(Json, Vec<Json>)> {
     Some((volume, mounts))
 }
 
-/// The size of a `volume` resource that does not give `params.sizeLimit`: a bound, so
-/// that a runaway writer gets its pod evicted rather than filling the node's disk.
-const VOLUME_SIZE_LIMIT: &str = "1Gi";
-
-/// The name of a `volume` resource's pod volume, kept apart from the `tmp` and `files`
-/// volumes.
+/// The name of a mountable resource's pod volume, kept apart from the `tmp` and
+/// `files` volumes.
 fn volume_name(resource: &str) -> String {
     names::bounded(&["volume", resource], 63)
 }
 
-/// The pod volumes of the service's `volume` resources: scratch space, on the node's
-/// disk or in memory.
+/// The pod volumes of the service's mountable resources (`volume`): scratch space.
 fn resource_volumes(unit: &Unit<'_>) -> Vec<Json> {
     unit.instances
         .iter()
-        .filter(|i| i.kind.name() == "volume")
-        .map(|instance| {
-            let size = instance
-                .params
-                .get("sizeLimit")
-                .and_then(Json::as_str)
-                .unwrap_or(VOLUME_SIZE_LIMIT);
-            let mut empty_dir = json!({ "sizeLimit": size });
-            if let Some(medium) = instance.params.get("medium").and_then(Json::as_str) {
-                empty_dir["medium"] = json!(medium);
+        .filter_map(|instance| {
+            let source = instance.kind.role()?.pod_volume(instance)?;
+            let mut volume = json!({ "name": volume_name(&instance.name) });
+            if let (Some(volume), Json::Object(source)) = (volume.as_object_mut(), source) {
+                volume.extend(source);
             }
-            json!({ "name": volume_name(&instance.name), "emptyDir": empty_dir })
+            Some(volume)
         })
         .collect()
 }
@@ -928,22 +916,18 @@ pub(super) fn routes<'u>(unit: &'u Unit<'_>) -> Vec<Route<'u>> {
             tls: expose.tls,
         });
     }
-    for instance in unit.instances.iter().filter(|i| i.kind.name() == "route") {
-        let param = |key: &str| instance.params.get(key);
-        let port = param("port")
-            .and_then(|p| serde_json::from_value::<PortRef>(p.clone()).ok())
+    for instance in &unit.instances {
+        let Some(route) = instance.kind.role().and_then(|t| t.route(instance)) else {
+            continue;
+        };
+        let port = route
+            .port
             .and_then(|p| find_port(unit, &p))
             .or_else(|| main_port(unit));
         routes.push(Route {
             name: instance.name.clone(),
-            host: param("host")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            path: param("path")
-                .and_then(Json::as_str)
-                .unwrap_or("/")
-                .to_string(),
+            host: route.host,
+            path: route.path,
             port,
             tls: true,
         });

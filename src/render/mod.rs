@@ -24,7 +24,7 @@ use crate::model::intent::{ServiceSpec, ServiceType};
 use crate::model::names;
 use crate::model::placeholder;
 use crate::syntax::{hcl, yaml_out};
-use crate::types::{Registry, TypeRef};
+use crate::types::{Instance, Registry, TypeRef};
 use crate::validate::resolve::{Catalog, ServiceEntry};
 
 /// Generated files by path relative to the output folder, `/`-separated.
@@ -180,7 +180,7 @@ pub fn render_parts<R: Send>(
         .collect();
     // The service that declares each shared resource in each environment: the first one
     // using it.
-    let registry = Registry::new(platform);
+    let registry = Registry::new(&platform.provisioners);
     let mut declarers: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for entry in &services {
         for deployment in &entry.deployments {
@@ -322,7 +322,7 @@ fn service_part(
             if let Some(id) = &instance.shared_id
                 && declarers.get(&(environment.name.as_str(), id.as_str())) == Some(&name)
             {
-                terraform::shared_module(config, environment, instance, tree, findings);
+                terraform::shared_module(config, environment, instance, platform, tree, findings);
             }
         }
         if let Some(argocd) = &config.argocd {
@@ -419,51 +419,6 @@ pub(crate) struct Unit<'a> {
     pub platform: &'a Platform,
 }
 
-/// A resource of a service, resolved for one environment.
-#[derive(Clone)]
-pub(crate) struct Instance<'a> {
-    /// The resource's name in the service.
-    pub name: String,
-    pub kind: TypeRef<'a>,
-    pub class: Option<String>,
-    pub params: Json,
-    /// Set for shared resources, which get a root module of their own.
-    pub shared_id: Option<String>,
-    /// The service that declares it (the first one, for a shared resource).
-    pub service: &'a str,
-    /// Cloud name stem: `<env>-<service>-<resource>` or `<env>-<id>`.
-    pub physical: String,
-    /// Where its connection details live in the cloud secret store.
-    pub secret_path: String,
-    pub environment: &'a Environment,
-    pub production: bool,
-    pub platform: &'a Platform,
-    /// Outputs known at render time that the instance works out itself: a platform
-    /// provisioner's, a service-port's.
-    pub custom_outputs: BTreeMap<String, String>,
-}
-
-impl Instance<'_> {
-    /// What a platform template knows about the resource.
-    pub fn context(&self) -> Json {
-        json!({
-            "resource": {
-                "name": self.name,
-                "label": self.name,
-                "type": self.kind.name(),
-                "class": self.class,
-                "id": self.shared_id,
-                "shared": self.shared_id.is_some(),
-                "params": self.params,
-                "physical": self.physical,
-                "secretPath": self.secret_path,
-            },
-            "service": { "name": self.service },
-            "environment": environment_context(self.environment),
-        })
-    }
-}
-
 pub(crate) fn environment_context(env: &Environment) -> Json {
     json!({
         "name": env.name,
@@ -474,30 +429,6 @@ pub(crate) fn environment_context(env: &Environment) -> Json {
         "domain": env.domain,
         "ingressHostname": env.ingress_hostname,
     })
-}
-
-/// A service-port's outputs: the other service's name in the cluster DNS (it runs in
-/// its team's namespace) and the port its Kubernetes Service offers.
-fn service_port_outputs(catalog: &Catalog, params: &Json) -> BTreeMap<String, String> {
-    let Some(target) = params
-        .get("workload")
-        .and_then(Json::as_str)
-        .and_then(|w| catalog.services.get(w))
-    else {
-        return BTreeMap::new();
-    };
-    let metadata = &target.service.metadata;
-    let mut outputs = BTreeMap::from([(
-        String::from("hostname"),
-        format!("{}.{}.svc.cluster.local", metadata.name, metadata.owner),
-    )]);
-    if let Some(port) = crate::validate::resolve::service_port(target, params.get("port")) {
-        outputs.insert(
-            String::from("port"),
-            port.service_port.unwrap_or(port.port).to_string(),
-        );
-    }
-    outputs
 }
 
 impl<'a> Unit<'a> {
@@ -511,7 +442,7 @@ impl<'a> Unit<'a> {
         findings: &mut Vec<Finding>,
     ) -> Self {
         let name = entry.service.metadata.name.as_str();
-        let registry = Registry::new(platform);
+        let registry = Registry::new(&platform.provisioners);
         let metadata = &entry.service.metadata;
         // Params read the outputs of resources built before them.
         let mut built: BTreeMap<&str, Instance<'a>> = BTreeMap::new();
@@ -533,7 +464,7 @@ impl<'a> Unit<'a> {
             let params = placeholder::substitute_json(&resource.params, &mut |path| match path {
                 [root, other, output] if root == "resources" => built
                     .get(other.as_str())
-                    .and_then(|other| provision::static_output(other, output)),
+                    .and_then(|other| other.output_value(output)),
                 _ => metadata_value(metadata, path),
             });
             let mut instance = Instance {
@@ -547,14 +478,24 @@ impl<'a> Unit<'a> {
                 secret_path,
                 environment: env,
                 production: env.production,
-                platform,
                 custom_outputs: BTreeMap::new(),
             };
-            if let TypeRef::Custom(provisioner) = kind {
-                instance.custom_outputs =
-                    provision::custom_outputs(&instance, provisioner, findings);
-            } else if kind.name() == "service-port" {
-                instance.custom_outputs = service_port_outputs(catalog, &instance.params);
+            match kind {
+                TypeRef::Custom(provisioner) => {
+                    instance.custom_outputs =
+                        provision::custom_outputs(&instance, platform, provisioner, findings);
+                }
+                TypeRef::BuiltIn(kind) => {
+                    // A resource that reaches another service takes its outputs from it.
+                    let peer = kind
+                        .peer(&instance.params)
+                        .flatten()
+                        .and_then(|w| catalog.services.get(w));
+                    if let Some(peer) = peer {
+                        instance.custom_outputs =
+                            kind.peer_outputs(&instance.params, &peer.service);
+                    }
+                }
             }
             built.insert(resource_name, instance);
         }
@@ -590,9 +531,7 @@ impl<'a> Unit<'a> {
 
     /// Whether the service has cloud resources, and so a Terraform module and a role.
     pub fn has_cloud_resources(&self) -> bool {
-        self.instances
-            .iter()
-            .any(|i| !crate::types::in_cluster(i.kind.name()))
+        self.instances.iter().any(|i| !i.kind.in_cluster())
     }
 
     pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {
@@ -688,7 +627,7 @@ impl<'a> Unit<'a> {
     fn reference(&self, path: &[String]) -> Piece {
         match path {
             [root, name, output] if root == "resources" => match self.instance(name) {
-                Some(instance) => match provision::static_output(instance, output) {
+                Some(instance) => match instance.output_value(output) {
                     Some(value) => Piece::Text(value),
                     None => Piece::Secret {
                         resource: name.clone(),

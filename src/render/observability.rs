@@ -11,6 +11,7 @@ use serde_json::{Value as Json, json};
 
 use crate::model::config::Config;
 use crate::model::intent::LatencySlo;
+use crate::types::{self, Monitored};
 use crate::validate::resolve::ServiceEntry;
 
 use super::{Tree, Unit};
@@ -445,126 +446,25 @@ pub(super) fn dashboard(config: &Config, entry: &ServiceEntry, tree: &mut Tree) 
         }
     }
     for (resource_name, resource) in spec.resources.iter() {
-        let physical = match &resource.id {
-            Some(id) => format!("$environment-{id}"),
-            None => format!("$environment-{name}-{resource_name}"),
+        let Some(kind) = types::find(&resource.kind) else {
+            continue;
         };
-        let queries: Vec<(String, &str, &str)> = match resource.kind.as_str() {
-            "postgres" | "mysql" | "mssql" => vec![
-                (
-                    format!(
-                        "aws_rds_cpuutilization_average{{dimension_DBInstanceIdentifier=\"{physical}\"}}"
-                    ),
-                    "CPU",
-                    "percent",
-                ),
-                (
-                    format!(
-                        "aws_rds_database_connections_average{{dimension_DBInstanceIdentifier=\"{physical}\"}}"
-                    ),
-                    "Connections",
-                    "short",
-                ),
-                (
-                    format!(
-                        "aws_rds_free_storage_space_average{{dimension_DBInstanceIdentifier=\"{physical}\"}}"
-                    ),
-                    "Free storage",
-                    "bytes",
-                ),
-            ],
-            "mongodb" => vec![
-                (
-                    format!(
-                        "aws_docdb_cpuutilization_average{{dimension_DBClusterIdentifier=\"{physical}\"}}"
-                    ),
-                    "CPU",
-                    "percent",
-                ),
-                (
-                    format!(
-                        "aws_docdb_database_connections_average{{dimension_DBClusterIdentifier=\"{physical}\"}}"
-                    ),
-                    "Connections",
-                    "short",
-                ),
-            ],
-            "amqp" => vec![
-                (
-                    format!(
-                        "aws_amazonmq_message_count_average{{dimension_Broker=\"{physical}\"}}"
-                    ),
-                    "Messages waiting",
-                    "short",
-                ),
-                (
-                    format!(
-                        "aws_amazonmq_connection_count_average{{dimension_Broker=\"{physical}\"}}"
-                    ),
-                    "Connections",
-                    "short",
-                ),
-            ],
-            "redis" => vec![
-                (
-                    format!(
-                        "aws_elasticache_cpuutilization_average{{dimension_ReplicationGroupId=\"{physical}\"}}"
-                    ),
-                    "CPU",
-                    "percent",
-                ),
-                (
-                    format!(
-                        "aws_elasticache_database_memory_usage_percentage_average{{dimension_ReplicationGroupId=\"{physical}\"}}"
-                    ),
-                    "Memory used",
-                    "percent",
-                ),
-            ],
-            "queue" => vec![
-                (
-                    format!(
-                        "aws_sqs_approximate_number_of_messages_visible_average{{dimension_QueueName=~\"{physical}(.fifo)?\"}}"
-                    ),
-                    "Messages waiting",
-                    "short",
-                ),
-                (
-                    format!(
-                        "aws_sqs_approximate_age_of_oldest_message_maximum{{dimension_QueueName=~\"{physical}(.fifo)?\"}}"
-                    ),
-                    "Oldest message",
-                    "s",
-                ),
-            ],
-            "bucket" => vec![(
-                format!(
-                    "aws_s3_bucket_size_bytes_average{{dimension_BucketName=~\".*-{physical}\"}}"
-                ),
-                "Size",
-                "bytes",
-            )],
-            "kafka-topic" => {
-                let topic = match &resource.id {
-                    Some(id) => format!("$environment.{id}"),
-                    None => format!("$environment.{name}.{resource_name}"),
-                };
-                vec![(
-                    format!(
-                        "sum by (consumergroup) (kafka_consumergroup_lag{{topic=\"{topic}\"}})"
-                    ),
-                    "Consumer lag",
-                    "short",
-                )]
-            }
-            _ => Vec::new(),
-        };
-        if queries.is_empty() {
+        let panels = kind.dashboard(&Monitored {
+            service: name,
+            resource: resource_name,
+            id: resource.id.as_deref(),
+        });
+        if panels.is_empty() {
             continue;
         }
         layout.row(&format!("{} ({})", resource_name, resource.kind));
-        for (expr, title, unit) in &queries {
-            layout.panel("timeseries", title, unit, &[(expr, title)]);
+        for panel in &panels {
+            layout.panel(
+                "timeseries",
+                panel.title,
+                panel.unit,
+                &[(&panel.query, panel.title)],
+            );
         }
     }
     let environments: Vec<Json> = config

@@ -7,10 +7,13 @@ use serde_json::Value as Json;
 use crate::diag::finding::Finding;
 use crate::model::config::{Config, Environment};
 
-use super::provision::{self, Provisioned};
-use super::{Instance, Tree, Unit};
+use super::provision;
+use super::{Tree, Unit};
+use crate::load::platform::Platform;
 use crate::model::names;
 use crate::syntax::hcl::{Block, Body, Expr};
+use crate::types::Instance;
+use crate::types::Provisioned;
 
 /// Facts a root module's common part depends on.
 struct Module<'a> {
@@ -40,7 +43,7 @@ pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Ve
         .instances
         .iter()
         .filter(|i| i.shared_id.is_none())
-        .map(|i| (i, provision::terraform(i, findings)))
+        .map(|i| (i, provision::terraform(i, unit.platform, findings)))
         .collect();
     let dir = format!("terraform/{}/{}", unit.env.name, unit.name());
     let mut blocks = common(&module, owned.iter().map(|(_, p)| p));
@@ -61,13 +64,14 @@ pub(super) fn shared_module(
     config: &Config,
     env: &Environment,
     instance: &Instance<'_>,
+    platform: &Platform,
     tree: &mut Tree,
     findings: &mut Vec<Finding>,
 ) {
     let Some(id) = &instance.shared_id else {
         return;
     };
-    let provisioned = provision::terraform(instance, findings);
+    let provisioned = provision::terraform(instance, platform, findings);
     if provisioned.blocks.is_empty() {
         return;
     }
@@ -386,7 +390,7 @@ fn service_role(unit: &Unit<'_>) -> Vec<Block> {
     let statements: Vec<Json> = unit
         .instances
         .iter()
-        .flat_map(provision::permissions)
+        .flat_map(|i| provision::permissions(i, unit.platform))
         .collect();
     if !statements.is_empty() {
         blocks.push(policy_document("service", &statements));

@@ -148,7 +148,7 @@ pub fn resolve(
             let (deployments, missing) = {
                 let checker = Checker {
                     config,
-                    registry: Registry::new(platform),
+                    registry: Registry::new(&platform.provisioners),
                     schemas,
                     origin: &origin,
                     service: &service,
@@ -210,15 +210,20 @@ pub fn resolve(
     catalog
 }
 
-/// Every `service-port` resource names a service and one of its ports.
+/// Every resource that reaches another service (a `service-port`) names a service and
+/// one of its ports.
 fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
     for entry in catalog.services.values() {
         for (name, resource) in entry.service.spec.resources.iter() {
-            if resource.kind != "service-port" {
+            // The built-in type's part, also where a platform provisioner replaces it.
+            let Some(reaching) = types::find(&resource.kind) else {
                 continue;
-            }
+            };
+            let Some(workload) = reaching.peer(&resource.params) else {
+                continue;
+            };
+            let kind = reaching.name();
             let at = format!("/spec/resources/{}/params", escape_pointer(name));
-            let workload = resource.params.get("workload").and_then(Json::as_str);
             let Some(target) = workload.and_then(|w| catalog.services.get(w)) else {
                 // A dependency on the same name is reported already.
                 if workload.is_some_and(|w| entry.service.spec.dependencies.iter().any(|d| d == w))
@@ -228,10 +233,10 @@ fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
                 let services: Vec<&str> = catalog.services.keys().map(String::as_str).collect();
                 let message = match workload {
                     Some(workload) => format!(
-                        "service-port `{name}` names service `{}`, which does not exist",
+                        "{kind} `{name}` names service `{}`, which does not exist",
                         printable(workload)
                     ),
-                    None => format!("service-port `{name}` names no service in `params.workload`"),
+                    None => format!("{kind} `{name}` names no service in `params.workload`"),
                 };
                 let help = match workload.and_then(|w| did_you_mean(w, services.iter().copied())) {
                     Some(s) => format!("did you mean `{s}`?"),
@@ -245,7 +250,10 @@ fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
                 );
                 continue;
             };
-            if service_port(target, resource.params.get("port")).is_none() {
+            if reaching
+                .peer_port(&resource.params, &target.service.spec.ports)
+                .is_none()
+            {
                 let ports: Vec<&str> = target
                     .service
                     .spec
@@ -260,7 +268,7 @@ fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
                             Code::UnknownPort,
                             &format!("{at}/port"),
                             format!(
-                                "service-port `{name}`: service `{}` has no such port",
+                                "{kind} `{name}`: service `{}` has no such port",
                                 target.service.metadata.name
                             ),
                         )
@@ -271,22 +279,6 @@ fn check_service_ports(catalog: &Catalog, findings: &mut Vec<Finding>) {
                         }),
                 );
             }
-        }
-    }
-}
-
-/// The port of `target` a service-port's `port` param names (by name or number; the
-/// first port when it names none).
-pub fn service_port<'e>(target: &'e ServiceEntry, port: Option<&Json>) -> Option<&'e intent::Port> {
-    let ports = &target.service.spec.ports;
-    match port {
-        None => ports.first(),
-        Some(Json::String(name)) => ports.iter().find(|p| &p.name == name),
-        Some(number) => {
-            let number = number.as_u64()?;
-            ports
-                .iter()
-                .find(|p| u64::from(p.service_port.unwrap_or(p.port)) == number)
         }
     }
 }
@@ -483,11 +475,17 @@ impl Checker<'_> {
         }
     }
 
-    /// A mount's resource is a declared resource of type `volume`.
+    /// A mount's resource is a declared resource of a mountable type (`volume`).
     fn volume_resource(&self, path: &str, name: &str, pointer: &str, findings: &mut Vec<Finding>) {
         let resources = &self.service.spec.resources;
+        let mountable = |kind: &str| {
+            self.registry
+                .find(kind)
+                .and_then(|k| k.role())
+                .is_some_and(|t| t.mountable())
+        };
         let (message, declare) = match resources.get(name) {
-            Some(resource) if resource.kind == "volume" => return,
+            Some(resource) if mountable(&resource.kind) => return,
             // A type paved does not know is reported on the resource itself.
             Some(resource) if self.registry.find(&resource.kind).is_none() => return,
             Some(resource) => (
@@ -505,7 +503,7 @@ impl Checker<'_> {
         };
         let volumes: Vec<&str> = resources
             .iter()
-            .filter(|(_, r)| r.kind == "volume")
+            .filter(|(_, r)| mountable(&r.kind))
             .map(|(n, _)| n.as_str())
             .collect();
         let help = match did_you_mean(name, volumes.iter().copied()) {
@@ -1042,17 +1040,10 @@ impl Checker<'_> {
                         .help(help),
                 );
             }
-            let built_in = match kind {
-                TypeRef::BuiltIn(t) => t.name,
-                TypeRef::Custom(_) => "",
-            };
-            let missing = match built_in {
-                "dns" if environment.domain.is_none() => Some("domain"),
-                "dns" if environment.ingress_hostname.is_none() => Some("ingressHostname"),
-                "kafka-topic" if environment.kafka_bootstrap_servers.is_empty() => {
-                    Some("kafka.bootstrapServers")
-                }
-                _ => None,
+            // A platform provisioner brings its own settings.
+            let missing = match kind {
+                TypeRef::BuiltIn(t) => t.missing_setting(environment),
+                TypeRef::Custom(_) => None,
             };
             if let Some(setting) = missing {
                 findings.push(self.missing_setting(
@@ -1063,7 +1054,7 @@ impl Checker<'_> {
                     kind.name(),
                 ));
             }
-            needs_account |= !types::in_cluster(kind.name());
+            needs_account |= !kind.in_cluster();
         }
         needs_account && environment.account.is_none()
     }

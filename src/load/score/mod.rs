@@ -24,6 +24,7 @@ use crate::load::schema::{self, Schemas};
 use crate::model::intent::{self, Kind};
 use crate::syntax::source::SourceFile;
 use crate::syntax::yaml::{self, Node};
+use crate::types;
 use substitute::{Target, Token};
 
 pub const API_GROUP: &str = "score.dev/";
@@ -44,11 +45,6 @@ pub const ANNOTATIONS: &[(&str, &str)] = &[
     ("size", "/spec/size"),
     ("replicas", "/spec/replicas"),
 ];
-
-/// Score resource types and the paved resource type each becomes, when the names
-/// differ. A paved `postgres` is an instance of its own with a database on it, so it
-/// gives what score-k8s's `postgres-instance` gives (host, port, username, password).
-const TYPE_NAMES: &[(&str, &str)] = &[("s3", "bucket"), ("postgres-instance", "postgres")];
 
 /// What a Score workload becomes.
 #[derive(Debug)]
@@ -885,10 +881,7 @@ impl Converter<'_> {
                 .get("type")
                 .and_then(Json::as_str)
                 .unwrap_or_default();
-            let kind = TYPE_NAMES
-                .iter()
-                .find(|(score, _)| *score == score_type)
-                .map_or(score_type, |(_, paved)| *paved);
+            let kind = types::from_score(score_type);
             let mut converted = json!({ "type": kind });
             // Score's implicit class is `default`; paved's is no class at all.
             if let Some(class) = resource.get("class").and_then(Json::as_str)
@@ -902,11 +895,17 @@ impl Converter<'_> {
             if let Some(params) = resource.get("params") {
                 converted["params"] = self.params(params, &format!("{at}/params"));
             }
-            if kind == "route" {
-                self.route_port(&mut converted["params"]);
+            let built_in = types::find(kind);
+            if let Some(built_in) = built_in {
+                let ports = self
+                    .score
+                    .pointer("/service/ports")
+                    .and_then(Json::as_object);
+                built_in.score_params(&mut converted, ports);
             }
-            if kind == "service-port"
-                && let Some(workload) = converted.pointer("/params/workload").and_then(Json::as_str)
+            // A resource that reaches another service makes the workload depend on it.
+            if let Some(Some(workload)) =
+                built_in.and_then(|t| converted.get("params").and_then(|params| t.peer(params)))
             {
                 self.dependencies
                     .entry(workload.to_string())
@@ -922,26 +921,6 @@ impl Converter<'_> {
             out.insert(name.clone(), converted);
         }
         out
-    }
-
-    /// A route's `port` names a port of `service.ports` by the number the Service
-    /// offers (Score's `port`); paved's route takes the port's name, since the number
-    /// paved knows a port by is the container's.
-    fn route_port(&self, params: &mut Json) {
-        let Some(number) = params.get("port").and_then(Json::as_u64) else {
-            return;
-        };
-        let name = self
-            .score
-            .pointer("/service/ports")
-            .and_then(Json::as_object)
-            .into_iter()
-            .flatten()
-            .find(|(_, port)| port.get("port").and_then(Json::as_u64) == Some(number))
-            .map(|(name, _)| name.clone());
-        if let Some(name) = name {
-            params["port"] = json!(name);
-        }
     }
 
     /// Resource params as paved's: metadata substituted, other resources' outputs as
