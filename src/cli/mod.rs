@@ -510,8 +510,8 @@ fn scope(path: &str, env: Option<&str>) -> bool {
     let Some(env) = env else {
         return true;
     };
-    crate::render::owner(path)
-        .1
+    crate::render::layout::place(path)
+        .environment
         .is_none_or(|folder| folder == env)
 }
 

@@ -79,7 +79,8 @@ pub fn find(
     // A generated file: the service it was rendered for, else what its path tells.
     let prefix = format!("{}/", output.trim_end_matches('/'));
     if let Some(generated) = path.strip_prefix(&prefix) {
-        if let Some(service) = crate::render::owner(generated).0
+        let place = crate::render::layout::place(generated);
+        if let Some(service) = place.service
             && let Some(team) = owner_of(service)
         {
             return Ok(Answer {
@@ -87,23 +88,17 @@ pub fn find(
                 teams: BTreeSet::from([team]),
             });
         }
-        let parts: Vec<&str> = generated.split('/').collect();
-        let team = match parts.as_slice() {
-            ["kubernetes", _, team, "namespace.yaml"] => Some((*team).to_string()),
-            ["argocd", _, file] => file
-                .strip_prefix("namespace-")
-                .and_then(|f| f.strip_suffix(".yaml"))
-                .map(str::to_string),
-            ["catalog", "groups", file] => file.strip_suffix(".yaml").map(str::to_string),
-            _ => None,
-        };
-        if let Some(team) = team.filter(|t| catalog.teams.contains_key(t)) {
+        if let Some(team) = place
+            .team
+            .map(str::to_string)
+            .filter(|t| catalog.teams.contains_key(t))
+        {
             return Ok(Answer {
                 what: format!("{path}: generated for team {team}"),
                 teams: BTreeSet::from([team]),
             });
         }
-        if let ["terraform", _, "_shared", id, ..] = parts.as_slice() {
+        if let Some(id) = place.shared {
             let (users, teams): (Vec<&str>, BTreeSet<String>) = catalog
                 .services
                 .iter()

@@ -12,6 +12,7 @@ use crate::types;
 use crate::validate::resolve::Catalog;
 
 use super::Tree;
+use super::layout::{self, CatalogFolder};
 use super::observability::dashboard_uid;
 use crate::model::names;
 
@@ -109,7 +110,7 @@ pub(super) fn render(
                 None => documents.push(entity),
             }
         }
-        let path = format!("components/{name}.yaml");
+        let path = layout::catalog_entity(CatalogFolder::Components, name);
         if !rendered {
             targets.push(path);
             continue;
@@ -174,12 +175,12 @@ pub(super) fn render(
             component["spec"]["system"] = json!(system);
         }
         documents.insert(0, component);
-        tree.yaml_documents(format!("catalog/{path}"), &documents);
+        tree.yaml_documents(layout::catalog(&path), &documents);
         targets.push(path);
     }
     for (id, entity) in &shared {
-        let path = format!("resources/{id}.yaml");
-        tree.yaml(format!("catalog/{path}"), entity);
+        let path = layout::catalog_entity(CatalogFolder::Resources, id);
+        tree.yaml(layout::catalog(&path), entity);
         targets.push(path);
     }
     for (system, owners) in &systems {
@@ -195,8 +196,8 @@ pub(super) fn render(
             "metadata": { "name": system, "tags": ["paved"] },
             "spec": { "owner": group_ref(owner) },
         });
-        let path = format!("systems/{system}.yaml");
-        tree.yaml(format!("catalog/{path}"), &entity);
+        let path = layout::catalog_entity(CatalogFolder::Systems, system);
+        tree.yaml(layout::catalog(&path), &entity);
         targets.push(path);
     }
     let mut users: BTreeMap<&str, (Json, Vec<String>)> = BTreeMap::new();
@@ -257,8 +258,8 @@ pub(super) fn render(
         if let Some(description) = &team.metadata.description {
             group["metadata"]["description"] = json!(description);
         }
-        let path = format!("groups/{name}.yaml");
-        tree.yaml(format!("catalog/{path}"), &group);
+        let path = layout::catalog_entity(CatalogFolder::Groups, name);
+        tree.yaml(layout::catalog(&path), &group);
         targets.push(path);
         for member in &team.spec.members {
             let (_, member_of) = users.entry(member.name.as_str()).or_insert_with(|| {
@@ -281,8 +282,8 @@ pub(super) fn render(
             "metadata": { "name": user },
             "spec": { "profile": profile, "memberOf": member_of },
         });
-        let path = format!("users/{user}.yaml");
-        tree.yaml(format!("catalog/{path}"), &entity);
+        let path = layout::catalog_entity(CatalogFolder::Users, user);
+        tree.yaml(layout::catalog(&path), &entity);
         targets.push(path);
     }
     targets.sort();
@@ -298,5 +299,5 @@ pub(super) fn render(
             "targets": targets.iter().map(|t| format!("./{t}")).collect::<Vec<_>>(),
         },
     });
-    tree.yaml(String::from("catalog/location.yaml"), &location);
+    tree.yaml(layout::catalog("location.yaml"), &location);
 }

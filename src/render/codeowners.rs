@@ -7,7 +7,7 @@
 use crate::model::config::Config;
 use crate::validate::resolve::Catalog;
 
-use super::Tree;
+use super::{Tree, layout};
 
 pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
     let out = &config.output;
@@ -42,19 +42,12 @@ pub(super) fn render(config: &Config, catalog: &Catalog, tree: &mut Tree) {
             continue;
         };
         text.push_str(&format!("\n# {name}\n"));
-        for pattern in [
-            format!("/{}", path(&entry.origin.file.path)),
-            format!("/{out}/kubernetes/*/{team}/{name}/"),
-            format!("/{out}/terraform/*/{name}/"),
-            format!("/{out}/alerts/*/{name}.yaml"),
-            format!("/{out}/argocd/*/{name}.yaml"),
-            format!("/{out}/dashboards/{name}.json"),
-            format!("/{out}/catalog/components/{name}.yaml"),
-        ] {
+        let intent = format!("/{}", path(&entry.origin.file.path));
+        for pattern in std::iter::once(intent).chain(layout::codeowners_patterns(out, team, name)) {
             text.push_str(&format!("{pattern} {owner}\n"));
         }
     }
-    tree.text(String::from("CODEOWNERS"), text);
+    tree.text(String::from(layout::CODEOWNERS), text);
 }
 
 /// A path as a CODEOWNERS pattern: spaces and pattern characters escaped.

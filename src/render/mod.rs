@@ -8,147 +8,24 @@
 mod catalog;
 mod codeowners;
 mod k8s;
+pub mod layout;
 mod observability;
 mod provision;
 mod terraform;
+mod tree;
+mod unit;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use tree::Tree;
 
-use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
 use crate::load::platform::Platform;
-use crate::model::config::{Config, Environment};
-use crate::model::intent::{ServiceSpec, ServiceType};
-use crate::model::names;
-use crate::model::placeholder;
-use crate::syntax::{hcl, yaml_out};
-use crate::types::{Instance, Registry, TypeRef};
+use crate::model::config::Config;
+use crate::types::Registry;
 use crate::validate::resolve::{Catalog, ServiceEntry};
-
-/// Generated files by path relative to the output folder, `/`-separated.
-#[derive(Debug, Default, Clone)]
-pub struct Tree {
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// YAML files as objects until the platform's patches have been applied.
-    documents: BTreeMap<String, Vec<Json>>,
-    /// For files a platform template or patch made or changed: where, so that findings
-    /// about them point there.
-    pub origins: BTreeMap<String, crate::syntax::source::Location>,
-    /// Terraform files as blocks, for policies over rendered output.
-    blocks: BTreeMap<String, Vec<hcl::Block>>,
-}
-
-impl Tree {
-    fn yaml(&mut self, path: String, value: &Json) {
-        self.documents.insert(path, vec![value.clone()]);
-    }
-
-    fn yaml_documents(&mut self, path: String, values: &[Json]) {
-        self.documents.insert(path, values.to_vec());
-    }
-
-    /// Set a YAML file's documents; none removes the file.
-    fn replace_yaml(&mut self, path: String, values: Vec<Json>) {
-        if values.is_empty() {
-            self.documents.remove(&path);
-        } else {
-            self.documents.insert(path, values);
-        }
-    }
-
-    fn json(&mut self, path: String, value: &Json) {
-        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
-        text.push('\n');
-        self.files.insert(path, text.into_bytes());
-    }
-
-    fn text(&mut self, path: String, text: String) {
-        self.files.insert(path, text.into_bytes());
-    }
-
-    fn terraform(&mut self, path: String, blocks: Vec<hcl::Block>) {
-        self.files
-            .insert(path.clone(), hcl::file(&blocks).into_bytes());
-        self.blocks.insert(path, blocks);
-    }
-
-    /// Apply the platform's patches to every YAML object, then write them out.
-    fn finish(mut self, platform: &Platform, findings: &mut Vec<Finding>) -> Self {
-        for patch in &platform.patches {
-            for (path, documents) in &mut self.documents {
-                for document in documents.iter_mut().filter(|d| patch.target.matches(d)) {
-                    self.origins
-                        .entry(path.clone())
-                        .or_insert_with(|| patch.origin.key("/spec"));
-                    if let Some(merge) = &patch.merge {
-                        json_patch::merge(document, merge);
-                    }
-                    if let Some(operations) = &patch.operations
-                        && let Err(e) = json_patch::patch(document, operations)
-                    {
-                        findings.push(
-                            patch
-                                .origin
-                                .finding(
-                                    Code::PatchFailed,
-                                    &format!("/spec/operations/{}", e.operation),
-                                    format!(
-                                        "patch `{}` cannot be applied to {path}: {}",
-                                        patch.name, e.kind
-                                    ),
-                                )
-                                .label("this operation failed"),
-                        );
-                    }
-                }
-            }
-        }
-        for (path, documents) in &self.documents {
-            self.files
-                .insert(path.clone(), yaml_out::documents(documents).into_bytes());
-        }
-        self
-    }
-
-    /// Keep only the files at the paths `keep` accepts.
-    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
-        self.files.retain(|path, _| keep(path));
-        self.documents.retain(|path, _| keep(path));
-        self.origins.retain(|path, _| keep(path));
-        self.blocks.retain(|path, _| keep(path));
-    }
-
-    /// The YAML files as objects, for policies over rendered output.
-    pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
-        self.documents.iter()
-    }
-
-    /// The Terraform files as blocks, for policies over rendered output.
-    pub fn terraform_blocks(&self) -> impl Iterator<Item = (&String, &Vec<hcl::Block>)> {
-        self.blocks.iter()
-    }
-}
-
-/// Where a generated path belongs, from the output's layout: the service it was
-/// rendered for (a name to look up in the catalog; shared files have none) and the
-/// environment folder it sits in.
-pub fn owner(path: &str) -> (Option<&str>, Option<&str>) {
-    let parts: Vec<&str> = path.split('/').collect();
-    let environment = match parts.as_slice() {
-        ["kubernetes" | "terraform" | "alerts" | "argocd", env, _, ..] => Some(*env),
-        _ => None,
-    };
-    let service = match parts.as_slice() {
-        ["kubernetes", _, _, service, _, ..] | ["terraform", _, service, _] => Some(*service),
-        ["alerts" | "argocd", _env, file] => file.strip_suffix(".yaml"),
-        ["dashboards", file] => file.strip_suffix(".json"),
-        ["catalog", "components", file] => file.strip_suffix(".yaml"),
-        _ => None,
-    };
-    (service, environment)
-}
+use unit::Unit;
 
 /// A piece of the output rendered on its own: one service in every environment it is
 /// deployed to (with the shared resources it declares first), or the files made from
@@ -225,7 +102,7 @@ struct Budget {
 }
 
 impl Budget {
-    fn new(config: &Config) -> Self {
+    pub(super) fn new(config: &Config) -> Self {
         Self {
             output: config.output.clone(),
             file_limit: config.limits.max_output_file_bytes,
@@ -326,7 +203,7 @@ fn service_part(
             }
         }
         if let Some(argocd) = &config.argocd {
-            k8s::argocd_application(&unit, argocd, tree);
+            k8s::argocd::argocd_application(&unit, argocd, tree);
         }
     }
     observability::dashboard(config, entry, tree);
@@ -354,7 +231,7 @@ fn catalog_part(
         for team in teams {
             k8s::namespace(environment, team, &mut part.tree);
             if let Some(argocd) = &config.argocd {
-                k8s::argocd_namespace_application(
+                k8s::argocd::argocd_namespace_application(
                     config,
                     environment,
                     team,
@@ -393,7 +270,7 @@ pub fn render(
 }
 
 /// For each service, the services that depend on it.
-fn dependents(catalog: &Catalog) -> BTreeMap<&str, Vec<&ServiceEntry>> {
+pub(crate) fn dependents(catalog: &Catalog) -> BTreeMap<&str, Vec<&ServiceEntry>> {
     let mut map: BTreeMap<&str, Vec<&ServiceEntry>> = BTreeMap::new();
     for entry in catalog.services.values() {
         for dependency in entry.service.spec.dependencies.iter() {
@@ -405,371 +282,4 @@ fn dependents(catalog: &Catalog) -> BTreeMap<&str, Vec<&ServiceEntry>> {
         }
     }
     map
-}
-
-/// One service in one environment: what every renderer works from.
-pub(crate) struct Unit<'a> {
-    pub config: &'a Config,
-    pub env: &'a Environment,
-    pub entry: &'a ServiceEntry,
-    pub spec: &'a ServiceSpec,
-    /// Services that depend on this one and are deployed in the same environment.
-    pub dependents: Vec<&'a ServiceEntry>,
-    pub instances: Vec<Instance<'a>>,
-    pub platform: &'a Platform,
-}
-
-pub(crate) fn environment_context(env: &Environment) -> Json {
-    json!({
-        "name": env.name,
-        "production": env.production,
-        "region": env.region,
-        "account": env.account,
-        "cluster": env.cluster,
-        "domain": env.domain,
-        "ingressHostname": env.ingress_hostname,
-    })
-}
-
-impl<'a> Unit<'a> {
-    fn new(
-        config: &'a Config,
-        env: &'a Environment,
-        (catalog, entry): (&Catalog, &'a ServiceEntry),
-        spec: &'a ServiceSpec,
-        dependents: &[&'a ServiceEntry],
-        platform: &'a Platform,
-        findings: &mut Vec<Finding>,
-    ) -> Self {
-        let name = entry.service.metadata.name.as_str();
-        let registry = Registry::new(&platform.provisioners);
-        let metadata = &entry.service.metadata;
-        // Params read the outputs of resources built before them.
-        let mut built: BTreeMap<&str, Instance<'a>> = BTreeMap::new();
-        for resource_name in params_order(&spec.resources) {
-            let resource = &spec.resources[resource_name];
-            let Some(kind) = registry.find(&resource.kind) else {
-                continue;
-            };
-            let (physical, secret_path) = match &resource.id {
-                Some(id) => (
-                    names::bounded(&[&env.name, id], 63),
-                    format!("paved/{}/shared/{id}", env.name),
-                ),
-                None => (
-                    names::bounded(&[&env.name, name, resource_name], 63),
-                    format!("paved/{}/{name}/{resource_name}", env.name),
-                ),
-            };
-            let params = placeholder::substitute_json(&resource.params, &mut |path| match path {
-                [root, other, output] if root == "resources" => built
-                    .get(other.as_str())
-                    .and_then(|other| other.output_value(output)),
-                _ => metadata_value(metadata, path),
-            });
-            let mut instance = Instance {
-                name: resource_name.to_string(),
-                kind,
-                class: resource.class.clone(),
-                params,
-                shared_id: resource.id.clone(),
-                service: name,
-                physical,
-                secret_path,
-                environment: env,
-                production: env.production,
-                custom_outputs: BTreeMap::new(),
-            };
-            match kind {
-                TypeRef::Custom(provisioner) => {
-                    instance.custom_outputs =
-                        provision::custom_outputs(&instance, platform, provisioner, findings);
-                }
-                TypeRef::BuiltIn(kind) => {
-                    // A resource that reaches another service takes its outputs from it.
-                    let peer = kind
-                        .peer(&instance.params)
-                        .flatten()
-                        .and_then(|w| catalog.services.get(w));
-                    if let Some(peer) = peer {
-                        instance.custom_outputs =
-                            kind.peer_outputs(&instance.params, &peer.service);
-                    }
-                }
-            }
-            built.insert(resource_name, instance);
-        }
-        let instances = built.into_values().collect();
-        let dependents = dependents
-            .iter()
-            .copied()
-            .filter(|d| d.deployment(&env.name).is_some())
-            .collect();
-        Self {
-            config,
-            env,
-            entry,
-            spec,
-            dependents,
-            instances,
-            platform,
-        }
-    }
-
-    pub fn name(&self) -> &'a str {
-        &self.entry.service.metadata.name
-    }
-
-    /// The namespace: the owning team's.
-    pub fn team(&self) -> &'a str {
-        &self.entry.service.metadata.owner
-    }
-
-    pub fn serves_traffic(&self) -> bool {
-        self.spec.kind != ServiceType::Worker && !self.spec.ports.is_empty()
-    }
-
-    /// Whether the service has cloud resources, and so a Terraform module and a role.
-    pub fn has_cloud_resources(&self) -> bool {
-        self.instances.iter().any(|i| !i.kind.in_cluster())
-    }
-
-    pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {
-        self.instances.iter().find(|i| i.name == name)
-    }
-
-    /// The IAM role the service's pods assume.
-    pub fn role_name(&self) -> String {
-        names::bounded(&["paved", &self.env.name, self.name()], 64)
-    }
-
-    pub fn role_arn(&self) -> Option<String> {
-        let account = self.env.account.as_ref()?;
-        Some(format!("arn:aws:iam::{account}:role/{}", self.role_name()))
-    }
-
-    /// Labels on every object of the service.
-    pub fn labels(&self) -> Json {
-        let mut labels = json!({
-            "app.kubernetes.io/name": self.name(),
-            "app.kubernetes.io/managed-by": "paved",
-            "paved.dev/team": self.team(),
-            "paved.dev/environment": self.env.name,
-        });
-        if let Some(system) = &self.entry.service.metadata.system {
-            labels["app.kubernetes.io/part-of"] = json!(system);
-        }
-        labels
-    }
-
-    pub fn selector(&self) -> Json {
-        json!({ "app.kubernetes.io/name": self.name() })
-    }
-
-    /// Replicas when autoscaling is off: the intent's, or 2 in production and 1 elsewhere.
-    pub fn replicas(&self) -> u32 {
-        self.spec
-            .replicas
-            .unwrap_or(if self.env.production { 2 } else { 1 })
-    }
-
-    pub fn min_replicas(&self) -> u32 {
-        self.spec
-            .autoscaling
-            .map_or_else(|| self.replicas(), |a| a.min)
-    }
-
-    /// The value of every environment variable, placeholders resolved where they can
-    /// be at render time.
-    pub fn env_values(&self) -> Vec<(String, EnvValue)> {
-        let mut values: Vec<(String, EnvValue)> = self
-            .spec
-            .env
-            .iter()
-            .map(|(name, value)| (name.clone(), self.resolve_value(&value.0)))
-            .collect();
-        for name in self.spec.secrets.keys() {
-            values.push((name.clone(), EnvValue::UserSecret));
-        }
-        values.sort_by(|a, b| a.0.cmp(&b.0));
-        values
-    }
-
-    /// A value with its placeholders resolved: text when everything is known now,
-    /// else a template over secret-store values.
-    pub fn resolve_value(&self, value: &str) -> EnvValue {
-        let Ok(parts) = placeholder::parse(value) else {
-            // Malformed placeholders were reported by check; keep the text.
-            return EnvValue::Text(value.to_string());
-        };
-        let mut resolved = Vec::new();
-        for part in parts {
-            match part {
-                placeholder::Part::Text(text) => resolved.push(Piece::Text(text)),
-                placeholder::Part::Ref { path, .. } => resolved.push(self.reference(&path)),
-            }
-        }
-        if resolved.iter().all(|p| matches!(p, Piece::Text(_))) {
-            EnvValue::Text(
-                resolved
-                    .into_iter()
-                    .map(|p| match p {
-                        Piece::Text(t) => t,
-                        Piece::Secret { .. } => unreachable!("all pieces are text"),
-                    })
-                    .collect(),
-            )
-        } else {
-            EnvValue::Composed(resolved)
-        }
-    }
-
-    fn reference(&self, path: &[String]) -> Piece {
-        match path {
-            [root, name, output] if root == "resources" => match self.instance(name) {
-                Some(instance) => match instance.output_value(output) {
-                    Some(value) => Piece::Text(value),
-                    None => Piece::Secret {
-                        resource: name.clone(),
-                        path: instance.secret_path.clone(),
-                        property: output.clone(),
-                    },
-                },
-                None => Piece::Text(String::new()),
-            },
-            _ => {
-                Piece::Text(metadata_value(&self.entry.service.metadata, path).unwrap_or_default())
-            }
-        }
-    }
-}
-
-/// The value of a `${metadata...}` placeholder.
-fn metadata_value(
-    metadata: &crate::model::intent::ServiceMetadata,
-    path: &[String],
-) -> Option<String> {
-    match path {
-        [root, key] if root == "metadata" => match key.as_str() {
-            "name" => Some(metadata.name.clone()),
-            "owner" => Some(metadata.owner.clone()),
-            "system" => metadata.system.clone(),
-            "lifecycle" => Some(format!("{:?}", metadata.lifecycle).to_lowercase()),
-            "tier" => Some(metadata.tier.to_string()),
-            "description" => metadata.description.clone(),
-            _ => None,
-        },
-        [root, annotations, key] if root == "metadata" && annotations == "annotations" => {
-            metadata.annotations.get(key).cloned()
-        }
-        _ => None,
-    }
-}
-
-/// The service's resources in an order where each comes after those whose outputs its
-/// params read; by name otherwise. Resources in a cycle (reported by check) come last.
-fn params_order(resources: &BTreeMap<String, crate::model::intent::Resource>) -> Vec<&str> {
-    let reads: BTreeMap<&str, BTreeSet<&str>> = resources
-        .iter()
-        .map(|(name, resource)| {
-            let mut strings = Vec::new();
-            if placeholder::json_has_dollar(&resource.params) {
-                placeholder::json_strings(&resource.params, "", &mut strings);
-            }
-            let targets = strings
-                .into_iter()
-                .filter_map(|(_, value)| placeholder::parse(value).ok())
-                .flatten()
-                .filter_map(|part| match part {
-                    placeholder::Part::Ref { path, .. }
-                        if path.len() == 3 && path[0] == "resources" =>
-                    {
-                        resources.get_key_value(&path[1]).map(|(k, _)| k.as_str())
-                    }
-                    _ => None,
-                })
-                .collect();
-            (name.as_str(), targets)
-        })
-        .collect();
-    let mut order: Vec<&str> = Vec::with_capacity(reads.len());
-    let mut placed: BTreeSet<&str> = BTreeSet::new();
-    loop {
-        let ready: Vec<&str> = reads
-            .iter()
-            .filter(|(name, targets)| {
-                !placed.contains(*name) && targets.iter().all(|t| placed.contains(t))
-            })
-            .map(|(name, _)| *name)
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        placed.extend(&ready);
-        order.extend(ready);
-    }
-    order.extend(reads.keys().filter(|name| !placed.contains(*name)));
-    order
-}
-
-/// An environment variable's value in one environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum EnvValue {
-    /// Known at render time.
-    Text(String),
-    /// Built from secret-store values (and text), by the External Secrets operator.
-    Composed(Vec<Piece>),
-    /// A secret reference of `spec.secrets`.
-    UserSecret,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
-    Text(String),
-    /// An output of the service's resource `resource`, read from the secret store.
-    Secret {
-        resource: String,
-        path: String,
-        property: String,
-    },
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn resources_come_after_those_their_params_read() {
-        let resources: std::collections::BTreeMap<String, crate::model::intent::Resource> =
-            serde_json::from_value(serde_json::json!({
-                "a": {"type": "route", "params": {"host": "${resources.b.host}"}},
-                "b": {"type": "route", "params": {"host": "x.${resources.c.host}", "path": "$${resources.a.host}"}},
-                "c": {"type": "dns"},
-                "d": {"type": "dns"},
-                "x": {"type": "route", "params": {"host": "${resources.y.host}"}},
-                "y": {"type": "route", "params": {"host": "${resources.x.host}"}},
-            }))
-            .unwrap();
-        assert_eq!(
-            super::params_order(&resources),
-            ["c", "d", "b", "a", "x", "y"]
-        );
-    }
-
-    #[test]
-    fn generated_paths_tell_their_service_and_environment() {
-        for (path, owner) in [
-            (
-                "kubernetes/prod/shop/cart/deployment.yaml",
-                (Some("cart"), Some("prod")),
-            ),
-            ("kubernetes/prod/namespace-shop.yaml", (None, Some("prod"))),
-            ("terraform/dev/cart/db.tf", (Some("cart"), Some("dev"))),
-            ("alerts/staging/cart.yaml", (Some("cart"), Some("staging"))),
-            ("dashboards/cart.json", (Some("cart"), None)),
-            ("catalog/components/cart.yaml", (Some("cart"), None)),
-            ("catalog/groups/shop.yaml", (None, None)),
-            ("CODEOWNERS", (None, None)),
-        ] {
-            assert_eq!(super::owner(path), owner, "{path}");
-        }
-    }
 }

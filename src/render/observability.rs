@@ -14,7 +14,7 @@ use crate::model::intent::LatencySlo;
 use crate::types::{self, Monitored};
 use crate::validate::resolve::ServiceEntry;
 
-use super::{Tree, Unit};
+use super::{Tree, Unit, layout};
 use crate::model::names;
 
 /// Burn-rate alert windows from the SRE workbook (chapter 5): the share of the error
@@ -236,10 +236,7 @@ pub(super) fn alerts(unit: &Unit<'_>, tree: &mut Tree) {
         "metadata": { "name": unit.name(), "namespace": unit.team(), "labels": labels },
         "spec": { "groups": groups },
     });
-    tree.yaml(
-        format!("alerts/{}/{}.yaml", unit.env.name, unit.name()),
-        &rule,
-    );
+    tree.yaml(layout::alerts(&unit.env.name, unit.name()), &rule);
 }
 
 /// A dashboard's stable uid (Grafana allows 40 characters).
@@ -522,7 +519,7 @@ pub(super) fn dashboard(config: &Config, entry: &ServiceEntry, tree: &mut Tree) 
         ] },
         "panels": layout.panels,
     });
-    tree.json(format!("dashboards/{name}.json"), &dashboard);
+    tree.json(layout::dashboard(name), &dashboard);
 }
 
 fn capitalized(s: &str) -> String {

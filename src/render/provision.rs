@@ -49,7 +49,7 @@ pub(crate) fn context(instance: &Instance<'_>) -> Json {
             "secretPath": instance.secret_path,
         },
         "service": { "name": instance.service },
-        "environment": super::environment_context(instance.environment),
+        "environment": super::unit::environment_context(instance.environment),
     })
 }
 

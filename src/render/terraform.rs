@@ -1,6 +1,5 @@
-//! Terraform root modules: one per service and environment
-//! (`terraform/<env>/<service>/`), and one per shared resource
-//! (`terraform/<env>/_shared/<id>/`; the `_` cannot start a service name).
+//! Terraform root modules: one per service and environment, and one per shared
+//! resource (see [`super::layout`]).
 
 use serde_json::Value as Json;
 
@@ -8,7 +7,7 @@ use crate::diag::finding::Finding;
 use crate::model::config::{Config, Environment};
 
 use super::provision;
-use super::{Tree, Unit};
+use super::{Tree, Unit, layout};
 use crate::load::platform::Platform;
 use crate::model::names;
 use crate::syntax::hcl::{Block, Body, Expr};
@@ -45,7 +44,7 @@ pub(super) fn service_module(unit: &Unit<'_>, tree: &mut Tree, findings: &mut Ve
         .filter(|i| i.shared_id.is_none())
         .map(|i| (i, provision::terraform(i, unit.platform, findings)))
         .collect();
-    let dir = format!("terraform/{}/{}", unit.env.name, unit.name());
+    let dir = layout::terraform_service(&unit.env.name, unit.name());
     let mut blocks = common(&module, owned.iter().map(|(_, p)| p));
     blocks.extend(service_role(unit));
     tree.terraform(format!("{dir}/main.tf"), blocks);
@@ -78,14 +77,14 @@ pub(super) fn shared_module(
     let module = Module {
         config,
         env,
-        name: format!("_shared/{id}"),
+        name: layout::terraform_shared_name(id),
         tags: vec![
             ("shared-resource", id.clone()),
             ("environment", env.name.clone()),
             ("managed-by", String::from("paved")),
         ],
     };
-    let dir = format!("terraform/{}/_shared/{id}", env.name);
+    let dir = layout::terraform_shared(&env.name, id);
     let blocks = common(&module, std::iter::once(&provisioned));
     tree.terraform(format!("{dir}/main.tf"), blocks);
     if let Some(origin) = provisioned.origin.clone() {

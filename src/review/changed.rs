@@ -421,11 +421,11 @@ impl Selection {
     /// rendered: files of selected services and shared resources, and the files made
     /// from the whole catalog (namespaces, catalog entities, CODEOWNERS).
     pub fn renders(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.splitn(5, '/').collect();
-        if let ["terraform", _, "_shared", id, ..] = parts.as_slice() {
-            return self.shared.contains(*id);
+        let place = crate::render::layout::place(path);
+        if let Some(id) = place.shared {
+            return self.shared.contains(id);
         }
-        match crate::render::owner(path).0 {
+        match place.service {
             // A name no service has (an Argo CD namespace Application, or the files of
             // a service removed long ago) is the whole catalog's.
             Some(service) => self.services.contains(service) || !self.known.contains(service),

@@ -236,13 +236,15 @@ fn side(outcome: check::Outcome, selection: Option<&crate::review::changed::Sele
 
 /// The service of the catalog a generated file belongs to.
 fn service_of(path: &str, services: &BTreeSet<String>) -> Option<String> {
-    let name = crate::render::owner(path).0?;
+    let name = crate::render::layout::place(path).service?;
     services.contains(name).then(|| name.to_string())
 }
 
 /// What a file's change means to a reviewer, added to `diff`.
 fn meaning(path: &str, old: &str, new: &str, diff: &mut ServiceDiff) {
-    let env = crate::render::owner(path).1.map(str::to_string);
+    let env = crate::render::layout::place(path)
+        .environment
+        .map(str::to_string);
     let name = path.rsplit('/').next().unwrap_or(path);
     if path.ends_with(".tf") {
         let (before, after) = (resources(old), resources(new));

@@ -1911,7 +1911,8 @@ struct ObjectSource<'a> {
 
 /// The service and environment a generated path belongs to.
 fn owner_of<'a>(catalog: &'a Catalog, path: &str) -> (Option<&'a ServiceEntry>, Option<String>) {
-    let (service, environment) = crate::render::owner(path);
+    let place = crate::render::layout::place(path);
+    let (service, environment) = (place.service, place.environment);
     (
         service.and_then(|s| catalog.services.get(s)),
         environment.map(str::to_string),
