@@ -6,8 +6,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
-use crate::diag::finding::Finding;
-use crate::diag::finding::printable;
+use crate::diag::finding::{Finding, printable};
 use crate::diag::origin::Origin;
 use crate::load::schema::{self, Schemas};
 use crate::model::intent::{API_GROUP, API_VERSION, Intent, Kind, OVERRIDABLE};

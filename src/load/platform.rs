@@ -24,9 +24,8 @@ use crate::diag::finding::Finding;
 use crate::diag::origin::Origin;
 use crate::load::repo::Repo;
 use crate::load::schema::{self, Schemas};
-use crate::syntax::hcl;
 use crate::syntax::source::{Location, SourceFile};
-use crate::syntax::yaml;
+use crate::syntax::{hcl, yaml};
 use crate::types::provisioner::{CheckovSkip, OutputDecl, Provisioner};
 
 pub const DIR: &str = "platform";

@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::syntax::source::SourceFile;
-
 use crate::load::discover::{self, Candidate};
+use crate::syntax::source::SourceFile;
 
 /// A monorepo to read.
 #[derive(Debug, Clone)]

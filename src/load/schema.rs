@@ -8,11 +8,8 @@ use jsonschema::{Registry, Resource, ValidationError, Validator};
 use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
-use crate::diag::finding::printable;
-use crate::diag::finding::{Finding, did_you_mean, list, list_or};
-use crate::diag::origin::Origin;
-use crate::diag::origin::escape_pointer;
-use crate::diag::origin::field_name;
+use crate::diag::finding::{Finding, did_you_mean, list, list_or, printable};
+use crate::diag::origin::{Origin, escape_pointer, field_name};
 use crate::syntax::source::{SourceFile, Span};
 
 const BASE: &str = "https://paved.dev/schemas/v1/";

@@ -8,13 +8,13 @@ use serde_json::{Value as Json, json};
 
 use crate::model::config::Config;
 use crate::model::intent::{Lifecycle, ServiceType};
+use crate::model::names;
 use crate::types;
 use crate::validate::resolve::Catalog;
 
 use super::Tree;
 use super::layout::{self, CatalogFolder};
 use super::observability::dashboard_uid;
-use crate::model::names;
 
 const API_VERSION: &str = "backstage.io/v1alpha1";
 

@@ -15,8 +15,6 @@ mod terraform;
 mod tree;
 mod unit;
 
-pub use tree::Tree;
-
 use std::collections::BTreeMap;
 
 use crate::diag::codes::Code;
@@ -25,7 +23,10 @@ use crate::load::platform::Platform;
 use crate::model::config::Config;
 use crate::types::Registry;
 use crate::validate::resolve::{Catalog, ServiceEntry};
+
 use unit::Unit;
+
+pub use tree::Tree;
 
 /// A piece of the output rendered on its own: one service in every environment it is
 /// deployed to (with the shared resources it declares first), or the files made from

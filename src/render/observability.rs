@@ -11,11 +11,11 @@ use serde_json::{Value as Json, json};
 
 use crate::model::config::Config;
 use crate::model::intent::LatencySlo;
+use crate::model::names;
 use crate::types::{self, Monitored};
 use crate::validate::resolve::ServiceEntry;
 
 use super::{Tree, Unit, layout};
-use crate::model::names;
 
 /// Burn-rate alert windows from the SRE workbook (chapter 5): the share of the error
 /// budget each pair spends, its long and short window, and how the alert is routed.

@@ -4,15 +4,13 @@
 use serde_json::Value as Json;
 
 use crate::diag::finding::Finding;
-use crate::model::config::{Config, Environment};
-
-use super::provision;
-use super::{Tree, Unit, layout};
 use crate::load::platform::Platform;
+use crate::model::config::{Config, Environment};
 use crate::model::names;
 use crate::syntax::hcl::{Block, Body, Expr};
-use crate::types::Instance;
-use crate::types::Provisioned;
+use crate::types::{Instance, Provisioned};
+
+use super::{Tree, Unit, layout, provision};
 
 /// Facts a root module's common part depends on.
 struct Module<'a> {

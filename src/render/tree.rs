@@ -1,12 +1,14 @@
 //! The generated files of a render, by path, with what policies and findings need to
 //! know about them, and the platform's patches applied before they are written.
 
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
 use crate::load::platform::Platform;
 use crate::syntax::{hcl, yaml_out};
-use serde_json::Value as Json;
-use std::collections::BTreeMap;
 
 /// Generated files by path relative to the output folder, `/`-separated.
 #[derive(Debug, Default, Clone)]

@@ -2,17 +2,19 @@
 //! environment's overrides, its resources resolved into instances (params substituted
 //! in the order they read each other), and its environment values.
 
-use super::provision;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+
 use crate::diag::finding::Finding;
 use crate::load::platform::Platform;
 use crate::model::config::{Config, Environment};
 use crate::model::intent::{ServiceSpec, ServiceType};
-use crate::model::names;
-use crate::model::placeholder;
+use crate::model::{names, placeholder};
 use crate::types::{Instance, Registry, TypeRef};
 use crate::validate::resolve::{Catalog, ServiceEntry};
-use serde_json::{Value as Json, json};
-use std::collections::{BTreeMap, BTreeSet};
+
+use super::provision;
 
 /// One service in one environment: what every renderer works from.
 pub(crate) struct Unit<'a> {

@@ -1,12 +1,13 @@
 //! `amqp`: a RabbitMQ message broker on Amazon MQ, private to the VPC, reached over
 //! AMQPS; a cluster of three brokers across availability zones when highly available.
 
+use crate::syntax::hcl::{Block, Body, Expr};
+
 use super::aws::{aws_id, connection_secret, reference, secret_version, security_group, skip};
 use super::{
     Class, Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, cloud, out,
     secret,
 };
-use crate::syntax::hcl::{Block, Body, Expr};
 
 pub(super) struct Amqp;
 

@@ -4,9 +4,10 @@
 
 use serde_json::{Value as Json, json};
 
-use super::Instance;
 use crate::model::names;
 use crate::syntax::hcl::{Block, Body, Expr};
+
+use super::Instance;
 
 /// An AWS identifier: lowercase letters, digits and single hyphens, within `max`.
 pub(super) fn aws_id(instance: &Instance<'_>, suffix: &str, max: usize) -> String {

@@ -3,10 +3,11 @@
 
 use serde_json::{Value as Json, json};
 
-use super::aws::{kms_via, reference, sid, skip};
-use super::{Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, out};
 use crate::model::names;
 use crate::syntax::hcl::{Block, Body, Expr};
+
+use super::aws::{kms_via, reference, sid, skip};
+use super::{Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, out};
 
 pub(super) struct Bucket;
 

@@ -1,9 +1,10 @@
 //! `dns`: a name in the environment's zone (paved.yaml's `domain`), a CNAME to the
 //! environment's ingress.
 
-use super::{Instance, Output, Params, Provisioned, ResourceType, out};
 use crate::model::config::Environment;
 use crate::syntax::hcl::{Block, Body, Expr};
+
+use super::{Instance, Output, Params, Provisioned, ResourceType, out};
 
 pub(super) struct Dns;
 

@@ -4,10 +4,11 @@
 
 use serde_json::{Value as Json, json};
 
-use super::aws::sid;
-use super::{Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, out};
 use crate::model::config::Environment;
 use crate::syntax::hcl::{Block, Body, Expr};
+
+use super::aws::sid;
+use super::{Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, out};
 
 pub(super) struct KafkaTopic;
 

@@ -35,6 +35,7 @@ use serde_json::Value as Json;
 use crate::model::config::Environment;
 use crate::model::intent::{Port, PortRef, Service};
 use crate::syntax::hcl::{Block, Body};
+
 use provisioner::Provisioner;
 
 /// The built-in resource types, in the order the service schema lists them.

@@ -1,6 +1,8 @@
 //! `mongodb`: a MongoDB-compatible document database cluster (Amazon DocumentDB), TLS
 //! only, its audit and profiler logs exported, two instances when highly available.
 
+use crate::syntax::hcl::{Block, Body, Expr};
+
 use super::aws::{
     aws_id, connection_secret, reference, secret_version, security_group, skip, template,
 };
@@ -8,7 +10,6 @@ use super::{
     Class, Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, cloud, out,
     secret,
 };
-use crate::syntax::hcl::{Block, Body, Expr};
 
 pub(super) struct Mongodb;
 

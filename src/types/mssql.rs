@@ -2,13 +2,14 @@
 //! class outside production, Standard Edition otherwise. It takes encrypted connections
 //! only, and RDS gives SQL Server neither a database of its own nor IAM authentication.
 
+use crate::syntax::hcl::Expr;
+
 use super::aws::reference;
 use super::rds::{self, Engine, USER};
 use super::{
     Class, Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, cloud, out,
     secret,
 };
-use crate::syntax::hcl::Expr;
 
 pub(super) struct Mssql;
 

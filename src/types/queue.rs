@@ -2,9 +2,10 @@
 
 use serde_json::{Value as Json, json};
 
+use crate::syntax::hcl::{Block, Body, Expr};
+
 use super::aws::{aws_id, kms_via, reference, sid};
 use super::{Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, out};
-use crate::syntax::hcl::{Block, Body, Expr};
 
 pub(super) struct Queue;
 

@@ -3,11 +3,12 @@
 //! around it (private subnets, encryption, backups, monitoring, a write-only password
 //! and the connection details in the secret store).
 
+use crate::syntax::hcl::{Block, Body, Expr};
+
 use super::aws::{
     aws_id, connection_secret, reference, secret_version, security_group, skip, template,
 };
 use super::{Class, Instance, Monitored, Output, Panel, Provisioned, cloud, out, secret};
-use crate::syntax::hcl::{Block, Body, Expr};
 
 pub(super) const DATABASE_CLASSES: &[Class] = &[
     Class {

@@ -4,11 +4,12 @@
 
 use serde_json::{Value as Json, json};
 
+use crate::syntax::hcl::{Block, Body, Expr};
+
 use super::aws::{aws_id, connection_secret, reference, security_group, sid, skip};
 use super::{
     Class, Instance, Monitored, Output, Panel, Params, Provisioned, ResourceType, cloud, out,
 };
-use crate::syntax::hcl::{Block, Body, Expr};
 
 pub(super) struct Redis;
 

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{Instance, Output, Params, ResourceType, out};
 use crate::model::intent::{Port, Service};
+
+use super::{Instance, Output, Params, ResourceType, out};
 
 pub(super) struct ServicePort;
 

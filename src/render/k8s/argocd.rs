@@ -1,11 +1,12 @@
 //! Argo CD Applications: one per service and environment, and one per team namespace.
 
+use serde_json::{Value as Json, json};
+
 use crate::model::config::{ArgoCd, Config, Environment};
 use crate::model::names;
 use crate::render::k8s::folder;
 use crate::render::unit::Unit;
 use crate::render::{Tree, layout};
-use serde_json::{Value as Json, json};
 
 fn destination(env: &Environment, namespace: &str) -> Json {
     match &env.cluster {

@@ -1,12 +1,14 @@
 //! What a service's pods mount: its `spec.files` from a ConfigMap, and its mountable
 //! resources (volumes).
 
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
 use crate::model::intent::Mount;
 use crate::model::names;
 use crate::render::k8s::metadata;
 use crate::render::unit::Unit;
-use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
 
 /// ConfigMap holding the service's `spec.files`.
 fn files_config_map_name(unit: &Unit<'_>) -> String {

@@ -5,7 +5,6 @@ use serde_json::{Value as Json, json};
 
 use crate::model::config::{Environment, IngressKind};
 use crate::model::intent::PortRef;
-
 use crate::render::unit::Unit;
 use crate::render::{Tree, layout};
 pub(super) mod argocd;

@@ -2,9 +2,10 @@
 //! resources' secret outputs, read from the cloud secret store by the External Secrets
 //! operator.
 
+use serde_json::{Value as Json, json};
+
 use crate::render::k8s::{metadata, resources_secret, user_secret};
 use crate::render::unit::{Piece, Unit};
-use serde_json::{Value as Json, json};
 
 fn external_secret(unit: &Unit<'_>, name: &str, data: Vec<Json>, template: Option<Json>) -> Json {
     let mut target = json!({ "name": name, "creationPolicy": "Owner" });

@@ -2,11 +2,12 @@
 //! one file in every service's folder, beside the built-in files or in place of the one
 //! with its name.
 
+use serde_json::{Value as Json, json};
+
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
 use crate::render::Tree;
 use crate::render::unit::{EnvValue, Unit, environment_context};
-use serde_json::{Value as Json, json};
 
 /// The platform's Kubernetes templates: each renders one file in the service's folder,
 /// replacing the built-in file of the same name; a template that renders nothing

@@ -2,11 +2,12 @@
 //! that admits only its dependents, the ingress controller and Prometheus, and its
 //! public routes (Ingress or Gateway API HTTPRoutes).
 
+use serde_json::{Value as Json, json};
+
 use crate::model::intent::Visibility;
 use crate::model::names;
 use crate::render::k8s::{find_port, main_port, metadata, metrics_port};
 use crate::render::unit::Unit;
-use serde_json::{Value as Json, json};
 
 pub(crate) fn service(unit: &Unit<'_>) -> Json {
     json!({

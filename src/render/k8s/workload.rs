@@ -1,11 +1,12 @@
 //! The Deployment and what runs it: the service account, containers with their env,
 //! probes, resources and security context, and the autoscaler and disruption budget.
 
+use serde_json::{Value as Json, json};
+
 use crate::model::intent::{Probe, ProbeType};
 use crate::render::k8s::files::{file_volume, files_digest, resource_volumes, volume_mounts};
 use crate::render::k8s::{find_port, main_port, metadata, resources_secret, user_secret};
 use crate::render::unit::{EnvValue, Piece, Unit};
-use serde_json::{Value as Json, json};
 
 pub(crate) fn service_account(unit: &Unit<'_>) -> Json {
     let mut metadata = metadata(unit, unit.name());
