@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::args::{
     Cli, Color, Command, ConvertCommand, NewCommand, OwnersFormat, PolicyCommand,
 };
-use crate::diag::codes::{self, Code};
+use crate::diag::codes;
 use crate::diag::error::Error;
 use crate::diag::finding::Severity;
 use crate::diag::timings::stage;
@@ -17,7 +17,7 @@ use crate::load::repo::Repo;
 use crate::load::schema;
 use crate::pipeline::check;
 use crate::report::{self, Style};
-use crate::write::plan::{self, Action, Conflict};
+use crate::write::plan::{self, Action};
 
 /// What the process prints and how it exits.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -360,7 +360,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
     findings.extend(
         plan.conflicts
             .iter()
-            .map(|c| conflict_finding(&config.output, c, plan.manifest_source.as_ref())),
+            .map(|c| c.finding(&config.output, plan.manifest_source.as_ref())),
     );
     crate::diag::finding::sort(&mut findings);
     let output = report::render(options.format, &findings, &checked.stats, options.style);
@@ -513,70 +513,6 @@ fn scope(path: &str, env: Option<&str>) -> bool {
     crate::render::owner(path)
         .1
         .is_none_or(|folder| folder == env)
-}
-
-fn conflict_finding(
-    output: &str,
-    conflict: &Conflict,
-    manifest: Option<&std::sync::Arc<crate::syntax::source::SourceFile>>,
-) -> crate::diag::finding::Finding {
-    let at = |path: &str| {
-        let file = std::sync::Arc::new(crate::syntax::source::SourceFile::new(path, ""));
-        crate::syntax::source::Location::new(&file, file.start())
-    };
-    let (code, location, message) = match conflict {
-        Conflict::Edited { path, delete } => (
-            Code::GeneratedFileEdited,
-            at(&format!("{output}/{path}")),
-            if *delete {
-                String::from(
-                    "this generated file was edited by hand and paved no longer generates it; it was not deleted",
-                )
-            } else {
-                String::from("this generated file was edited by hand; paved did not overwrite it")
-            },
-        ),
-        Conflict::Foreign { path } => (
-            Code::GeneratedPathTaken,
-            at(&format!("{output}/{path}")),
-            String::from("paved needs this path but did not write the file that is there"),
-        ),
-        Conflict::Symlink { path } => (
-            Code::OutputSymlink,
-            at(&format!("{output}/{path}")),
-            String::from(
-                "a symbolic link inside the output folder; paved does not write through links",
-            ),
-        ),
-        Conflict::OutputLink { path } => (
-            Code::OutputSymlink,
-            at(path),
-            format!(
-                "a symbolic link on the way to the output folder `{output}` or to paved's files in it; nothing was written"
-            ),
-        ),
-        Conflict::Unsafe {
-            path,
-            reason,
-            listed,
-        } => match (listed, manifest) {
-            (Some((start, end)), Some(file)) => (
-                Code::OutputPathUnsafe,
-                crate::syntax::source::Location::new(file, file.span(*start, *end)),
-                format!(
-                    "the manifest lists {path:?}, which is not a path inside the output folder ({reason}); paved will not delete or write it"
-                ),
-            ),
-            _ => (
-                Code::OutputPathUnsafe,
-                at(output),
-                format!(
-                    "paved was to write {path:?}, which is not a path inside the output folder ({reason}); it wrote nothing"
-                ),
-            ),
-        },
-    };
-    crate::diag::finding::Finding::at(code, location, message)
 }
 
 fn diff(
