@@ -522,7 +522,7 @@ fn diff(
     color: bool,
     today: &str,
 ) -> Result<Outcome, Error> {
-    let report = crate::review::diff::run(root, base, today)?;
+    let report = crate::pipeline::diff::run(root, base, today)?;
     let stdout = match format {
         crate::review::diff::DiffFormat::Human => report.human(color),
         crate::review::diff::DiffFormat::Markdown => report.markdown(),
