@@ -3,7 +3,7 @@
 pub mod args;
 pub mod prompt;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{
@@ -12,12 +12,11 @@ use crate::cli::args::{
 use crate::diag::codes;
 use crate::diag::error::Error;
 use crate::diag::finding::Severity;
-use crate::diag::timings::stage;
 use crate::load::repo::Repo;
 use crate::load::schema;
-use crate::pipeline::check;
+use crate::pipeline::check::{self, Coverage};
+use crate::pipeline::render::{self, Committed, Counts, State};
 use crate::report::{self, Style};
-use crate::write::plan::{self, Action};
 
 /// What the process prints and how it exits.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -74,19 +73,15 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
             changed_since,
             format,
         } => repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
-            render(
-                &root,
-                &RenderOptions {
-                    check_only: check,
-                    force,
-                    commit: commit.then_some(CommitOptions { author, message }),
-                    env,
-                    changed_since,
-                    format,
-                    style,
-                    today: today.clone(),
-                },
-            )
+            let options = render::Options {
+                check_only: check,
+                force,
+                commit: commit.then_some(render::CommitOptions { author, message }),
+                env,
+                changed_since,
+                today: today.clone(),
+            };
+            render(&root, &options, format, style, &mut std::io::stderr())
         }),
         Command::Diff { base, format } => repository(cli.repo.as_deref(), &context.cwd)
             .and_then(|root| diff(&root, &base, format, color(context.color_stdout), &today)),
@@ -162,7 +157,7 @@ fn check(
 ) -> Result<Outcome, Error> {
     let outcome = check::run(&Repo::work_tree(root), today, since)?;
     let output = report::render(format, &outcome.findings, &outcome.stats, style);
-    let stderr = scope_note(&outcome) + &output.stderr;
+    let stderr = coverage_note(outcome.coverage().as_ref()) + &output.stderr;
     let code = if outcome.config_invalid {
         2
     } else if outcome
@@ -185,334 +180,99 @@ fn check(
 }
 
 /// With `--changed-since`, what the run covers.
-fn scope_note(outcome: &check::Outcome) -> String {
-    let Some(changes) = &outcome.changes else {
-        return String::new();
-    };
-    let base = &changes.base;
-    if let Some(file) = &changes.global {
-        return format!("paved: {file} changed since {base}: every intent is checked\n");
+fn coverage_note(coverage: Option<&Coverage>) -> String {
+    match coverage {
+        None => String::new(),
+        Some(Coverage::Everything { base, file }) => {
+            format!("paved: {file} changed since {base}: every intent is checked\n")
+        }
+        Some(Coverage::Touched {
+            base,
+            files,
+            services,
+            teams,
+        }) => format!(
+            "paved: {} changed since {base}: checking {} of {} services and {} of {} teams that they touch\n",
+            match files {
+                1 => String::from("1 file"),
+                n => format!("{n} files"),
+            },
+            services.0,
+            services.1,
+            teams.0,
+            teams.1,
+        ),
     }
-    let Some(selection) = &outcome.selection else {
-        return String::new();
-    };
-    // The selection names removed intents too: only those that exist are counted.
-    fn present<V>(names: &BTreeSet<String>, catalog: &BTreeMap<String, V>) -> String {
-        let count = names.iter().filter(|n| catalog.contains_key(*n)).count();
-        format!("{count} of {}", catalog.len())
-    }
-    format!(
-        "paved: {} changed since {base}: checking {} services and {} teams that they touch\n",
-        match changes.files.len() {
-            1 => String::from("1 file"),
-            n => format!("{n} files"),
-        },
-        present(&selection.services, &outcome.catalog.services),
-        present(&selection.teams, &outcome.catalog.teams),
-    )
 }
 
-struct RenderOptions {
-    check_only: bool,
-    force: bool,
-    commit: Option<CommitOptions>,
-    env: Option<String>,
-    changed_since: Option<String>,
+fn render(
+    root: &Path,
+    options: &render::Options,
     format: report::Format,
     style: Style,
-    today: String,
-}
-
-struct CommitOptions {
-    author: Option<(String, String)>,
-    message: Option<String>,
-}
-
-fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
-    // A full run whose inputs and output folder are as the last successful one left
-    // them answers from its record (see `memo`); a commit always looks at git.
-    let memo_applies = options.changed_since.is_none() && options.commit.is_none();
-    let looked_up = memo_applies.then(|| {
-        stage("answer from the record of the last render", || {
-            crate::write::record::lookup(root, options.env.as_deref(), &options.today)
-        })
-    });
-    let inputs = match looked_up {
-        Some(Err(inputs)) => inputs,
-        Some(Ok(answer)) => return Ok(memo_outcome(&answer, options)),
-        None => None,
-    };
-    let repo = Repo::work_tree(root);
-    let mut checked = check::run(&repo, &options.today, options.changed_since.as_deref())?;
-    let note = scope_note(&checked);
-    let code = |findings: &[crate::diag::finding::Finding]| {
-        if findings.iter().any(|f| f.severity == Severity::Error) {
+    waiting: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let rendered = render::run(root, options, waiting)?;
+    let output = report::render(format, &rendered.findings, &rendered.stats, style);
+    let mut stdout = output.stdout;
+    let mut stderr = coverage_note(rendered.coverage.as_ref()) + &output.stderr;
+    let out = &rendered.output;
+    let code = match &rendered.state {
+        State::NotRendered { config_invalid } => {
+            stderr.push_str("paved: nothing rendered; fix the findings first\n");
+            if *config_invalid { 2 } else { 1 }
+        }
+        State::NotWritten => {
+            stderr.push_str("paved: nothing written; fix the findings first\n");
             1
-        } else {
+        }
+        State::UpToDate { files } => {
+            stderr.push_str(&format!("paved: {out} is up to date ({files} files)\n"));
+            0
+        }
+        State::OutOfDate { counts, plan } => {
+            // Machine formats own stdout; the diff is for people.
+            if format == report::Format::Human {
+                stdout.push_str(&crate::write::apply::diff(out, plan));
+            }
+            stderr.push_str(&format!(
+                "paved: {out} is out of date ({}); run `paved render` and commit the result\n",
+                summary(counts)
+            ));
+            1
+        }
+        State::Written { counts, committed } => {
+            stderr.push_str(&format!(
+                "paved: rendered into {out}: {}\n",
+                summary(counts)
+            ));
+            match committed {
+                Some(Committed::New(id)) => {
+                    stderr.push_str(&format!("paved: committed {out} as {id}\n"));
+                }
+                Some(Committed::Already) => stderr.push_str(&format!(
+                    "paved: {out} is committed already; no commit made\n"
+                )),
+                None => {}
+            }
             0
         }
     };
-    if checked.config_invalid || code(&checked.findings) != 0 {
-        let output = report::render(
-            options.format,
-            &checked.findings,
-            &checked.stats,
-            options.style,
-        );
-        return Ok(Outcome {
-            stdout: output.stdout,
-            stderr: note + &output.stderr + "paved: nothing rendered; fix the findings first\n",
-            code: if checked.config_invalid { 2 } else { 1 },
-        });
-    }
-    let config = &checked.config;
-    if let Some(env) = &options.env
-        && config.environment(env).is_none()
-    {
-        let names: Vec<&str> = config
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        return Err(Error::Usage(format!(
-            "--env {env}: not an environment of paved.yaml ({})",
-            names.join(", ")
-        )));
-    }
-    let selection = checked.selection.as_ref();
-    let out = crate::write::guard::OutputDir::new(root, &config.output);
-    let output_dir = out.dir().to_path_buf();
-    let env = options.env.as_deref();
-    let in_scope = |path: &str| scope(path, env) && selection.is_none_or(|s| s.renders(path));
-    // One run at a time writes, from before it reads the manifest to its commit.
-    let _lock = if options.check_only {
-        None
-    } else {
-        Some(crate::write::lock::acquire(
-            root,
-            crate::write::lock::WAIT,
-            &mut std::io::stderr(),
-        )?)
-    };
-    // Each service's files are rendered, checked by the policies, compared with the
-    // folder and (unless only checking) staged in one go, in parallel: the whole output
-    // never has to be in memory at once.
-    let planner = plan::Planner::new(&out, options.force, !options.check_only)
-        .map_err(|e| Error::io(&output_dir, e))?;
-    let parts = stage(
-        "render, policies on rendered objects, compare and stage",
-        || {
-            crate::render::render_parts(
-                config,
-                &checked.catalog,
-                &checked.platform,
-                selection.map(|s| &s.services),
-                |mut part| {
-                    // Files out of scope are rendered only because others come from the
-                    // whole catalog: neither written nor this run's to report on.
-                    part.tree.retain(in_scope);
-                    let (mut findings, used) = crate::validate::policy::objects(
-                        config,
-                        &checked.catalog,
-                        &checked.policies,
-                        &checked.waivers,
-                        &part.tree,
-                        &options.today,
-                    );
-                    findings.extend(part.findings);
-                    planner
-                        .part(&part.tree.files)
-                        .map(|plan| (plan, findings, used))
-                },
-            )
-        },
-    );
-    let mut findings = std::mem::take(&mut checked.findings);
-    let mut used = std::collections::BTreeSet::new();
-    let mut plans = Vec::new();
-    let mut failure = None;
-    for part in parts {
-        match part {
-            Ok((plan, part_findings, part_used)) => {
-                plans.push(plan);
-                findings.extend(part_findings);
-                used.extend(part_used);
-            }
-            Err(e) => failure = Some(e),
-        }
-    }
-    let plan = planner.finish(plans, &in_scope);
-    let plan = match (plan, failure) {
-        (Ok(plan), None) => plan,
-        (Ok(plan), Some(e)) => {
-            plan.discard();
-            return Err(Error::io(&output_dir, e));
-        }
-        (Err(e), _) => return Err(Error::io(&output_dir, e)),
-    };
-    findings.extend(crate::validate::policy::unused_object_waivers(
-        config,
-        &checked.policies,
-        &checked.waivers,
-        &options.today,
-        used,
-    ));
-    findings.extend(
-        plan.conflicts
-            .iter()
-            .map(|c| c.finding(&config.output, plan.manifest_source.as_ref())),
-    );
-    crate::diag::finding::sort(&mut findings);
-    let output = report::render(options.format, &findings, &checked.stats, options.style);
-    let mut stdout = output.stdout;
-    let mut stderr = note + &output.stderr;
-    if code(&findings) != 0 {
-        plan.discard();
-        stderr.push_str("paved: nothing written; fix the findings first\n");
-        return Ok(Outcome {
-            stdout,
-            stderr,
-            code: 1,
-        });
-    }
-    let summary = counts(
-        plan.count(Action::Create),
-        plan.count(Action::Update),
-        plan.count(Action::Delete),
-        plan.unchanged,
-    );
-    let expiries: Vec<String> = checked.waivers.iter().map(|w| w.expires.clone()).collect();
-    let remember = |findings: Vec<crate::diag::finding::Finding>, unchanged: usize| {
-        if let Some(inputs) = &inputs
-            && selection.is_none()
-        {
-            stage("record the outcome", || {
-                crate::write::record::record(
-                    root,
-                    inputs,
-                    &options.today,
-                    &expiries,
-                    &crate::write::record::Answer {
-                        findings,
-                        stats: checked.stats,
-                        output: config.output.clone(),
-                        unchanged,
-                    },
-                );
-            });
-        }
-    };
-    if options.check_only {
-        if plan.is_empty() {
-            // Recorded only while no run writes: a check never waits.
-            if inputs.is_some()
-                && let Some(_lock) = crate::write::lock::try_acquire(root)
-            {
-                remember(findings, plan.unchanged);
-            }
-            stderr.push_str(&up_to_date(&config.output, plan.unchanged));
-            return Ok(Outcome {
-                stdout,
-                stderr,
-                code: 0,
-            });
-        }
-        // Machine formats own stdout; the diff is for people.
-        if options.format == report::Format::Human {
-            stdout.push_str(&crate::write::apply::diff(&config.output, &plan));
-        }
-        stderr.push_str(&format!(
-            "paved: {} is out of date ({summary}); run `paved render` and commit the result\n",
-            config.output
-        ));
-        return Ok(Outcome {
-            stdout,
-            stderr,
-            code: 1,
-        });
-    }
-    stage("write", || crate::write::apply::apply(&out, &plan)).map_err(|e| {
-        plan.discard();
-        Error::io(&output_dir, e)
-    })?;
-    stderr.push_str(&rendered_into(&config.output, &summary));
-    remember(
-        findings,
-        plan.unchanged + plan.count(Action::Create) + plan.count(Action::Update),
-    );
-    if let Some(commit) = &options.commit {
-        let author = commit
-            .author
-            .as_ref()
-            .map(|(name, email)| (name.as_str(), email.as_str()));
-        let committed = stage("commit", || {
-            crate::review::git::commit_output(
-                root,
-                &config.output,
-                commit.message.as_deref(),
-                author,
-            )
-        })
-        .map_err(Error::Usage)?;
-        stderr.push_str(&match committed {
-            Some(id) => format!("paved: committed {} as {id}\n", config.output),
-            None => format!(
-                "paved: {} is committed already; no commit made\n",
-                config.output
-            ),
-        });
-    }
-    // The process ends next: freeing the catalog one by one would only add to its run
-    // time.
-    std::mem::forget(checked);
     Ok(Outcome {
         stdout,
         stderr,
-        code: 0,
+        code,
     })
 }
 
-/// The outcome of a render answered from the record of the last one.
-fn memo_outcome(answer: &crate::write::record::Answer, options: &RenderOptions) -> Outcome {
-    let output = report::render(
-        options.format,
-        &answer.findings,
-        &answer.stats,
-        options.style,
-    );
-    let summary = if options.check_only {
-        up_to_date(&answer.output, answer.unchanged)
-    } else {
-        rendered_into(&answer.output, &counts(0, 0, 0, answer.unchanged))
-    };
-    Outcome {
-        stdout: output.stdout,
-        stderr: output.stderr + &summary,
-        code: 0,
-    }
-}
-
-fn counts(created: usize, updated: usize, deleted: usize, unchanged: usize) -> String {
+fn summary(counts: &Counts) -> String {
+    let Counts {
+        created,
+        updated,
+        deleted,
+        unchanged,
+    } = counts;
     format!("{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged")
-}
-
-fn up_to_date(output: &str, files: usize) -> String {
-    format!("paved: {output} is up to date ({files} files)\n")
-}
-
-fn rendered_into(output: &str, counts: &str) -> String {
-    format!("paved: rendered into {output}: {counts}\n")
-}
-
-/// Whether a generated path belongs to the rendered scope: everything, or one
-/// environment's files plus those shared by all environments.
-fn scope(path: &str, env: Option<&str>) -> bool {
-    let Some(env) = env else {
-        return true;
-    };
-    crate::render::owner(path)
-        .1
-        .is_none_or(|folder| folder == env)
 }
 
 fn diff(
