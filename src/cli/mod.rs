@@ -2,21 +2,14 @@
 
 pub mod args;
 pub mod prompt;
+mod show;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::{
-    Cli, Color, Command, ConvertCommand, NewCommand, OwnersFormat, PolicyCommand,
-};
-use crate::diag::codes;
+use crate::cli::args::{Cli, Color, Command, ConvertCommand, PolicyCommand};
 use crate::diag::error::Error;
-use crate::diag::finding::Severity;
-use crate::load::repo::Repo;
-use crate::load::schema;
-use crate::pipeline::check::{self, Coverage};
-use crate::pipeline::render::{self, Committed, Counts, State};
-use crate::report::{self, Style};
+use crate::pipeline::render;
+use crate::report::Style;
 
 /// What the process prints and how it exits.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -61,8 +54,15 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
         Command::Check {
             format,
             changed_since,
-        } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| check(&root, format, style, &today, changed_since.as_deref())),
+        } => repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
+            show::check(
+                &root,
+                format.into(),
+                style,
+                &today,
+                changed_since.as_deref(),
+            )
+        }),
         Command::Render {
             check,
             force,
@@ -81,23 +81,42 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 changed_since,
                 today: today.clone(),
             };
-            render(&root, &options, format, style, &mut std::io::stderr())
+            show::render(
+                &root,
+                &options,
+                format.into(),
+                style,
+                &mut std::io::stderr(),
+            )
         }),
-        Command::Diff { base, format } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| diff(&root, &base, format, color(context.color_stdout), &today)),
+        Command::Diff { base, format } => {
+            repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
+                show::diff(
+                    &root,
+                    &base,
+                    format.into(),
+                    color(context.color_stdout),
+                    &today,
+                )
+            })
+        }
         Command::Policy {
             command: PolicyCommand::Test { builtin },
-        } => repository(cli.repo.as_deref(), &context.cwd).map(|root| policy_test(&root, builtin)),
+        } => repository(cli.repo.as_deref(), &context.cwd)
+            .map(|root| show::policy_test(&root, builtin)),
         Command::Explain { code, list } => {
             let root = repository(cli.repo.as_deref(), &context.cwd)
                 .unwrap_or_else(|_| context.cwd.clone());
-            explain(&root, code.as_deref(), list)
+            show::explain(&root, code.as_deref(), list)
         }
         Command::Convert {
             command: ConvertCommand::Score { file },
-        } => convert_score(cli.repo.as_deref(), &context.cwd, &file, style),
+        } => {
+            let root = repository(cli.repo.as_deref(), &context.cwd);
+            show::convert_score(&context.cwd, &file, root, style)
+        }
         Command::Schema { name, out } => {
-            schema_command(name.as_deref(), out.as_deref(), &context.cwd)
+            show::schema(name.as_deref(), out.as_deref(), &context.cwd)
         }
         Command::Init {
             dir,
@@ -106,14 +125,14 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
             force,
         } => {
             let root = context.cwd.join(dir.or(cli.repo).unwrap_or_default());
-            init(&root, &team, org.as_deref(), force)
+            show::init(&root, &team, org.as_deref(), force)
         }
         Command::New { command } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| new(&root, command, context.interactive, style, &today)),
+            .and_then(|root| show::new(&root, command, context.interactive, style, &today)),
         Command::Graph { format, focus } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| graph(&root, format, focus.as_deref(), &today)),
+            .and_then(|root| show::graph(&root, format.into(), focus.as_deref(), &today)),
         Command::Owners { target, format } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| owners(&root, &context.cwd, &target, format, &today)),
+            .and_then(|root| show::owners(&root, &context.cwd, &target, format, &today)),
     };
     let mut outcome = result.unwrap_or_else(|error| Outcome {
         stdout: String::new(),
@@ -146,770 +165,4 @@ fn repository(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
             .unwrap_or(cwd)
             .to_path_buf()),
     }
-}
-
-fn check(
-    root: &Path,
-    format: report::Format,
-    style: Style,
-    today: &str,
-    since: Option<&str>,
-) -> Result<Outcome, Error> {
-    let outcome = check::run(&Repo::work_tree(root), today, since)?;
-    let output = report::render(format, &outcome.findings, &outcome.stats, style);
-    let stderr = coverage_note(outcome.coverage().as_ref()) + &output.stderr;
-    let code = if outcome.config_invalid {
-        2
-    } else if outcome
-        .findings
-        .iter()
-        .any(|f| f.severity == Severity::Error)
-    {
-        1
-    } else {
-        0
-    };
-    // The process ends next: freeing thousands of intents one by one would only add
-    // to its run time.
-    std::mem::forget(outcome);
-    Ok(Outcome {
-        stdout: output.stdout,
-        stderr,
-        code,
-    })
-}
-
-/// With `--changed-since`, what the run covers.
-fn coverage_note(coverage: Option<&Coverage>) -> String {
-    match coverage {
-        None => String::new(),
-        Some(Coverage::Everything { base, file }) => {
-            format!("paved: {file} changed since {base}: every intent is checked\n")
-        }
-        Some(Coverage::Touched {
-            base,
-            files,
-            services,
-            teams,
-        }) => format!(
-            "paved: {} changed since {base}: checking {} of {} services and {} of {} teams that they touch\n",
-            match files {
-                1 => String::from("1 file"),
-                n => format!("{n} files"),
-            },
-            services.0,
-            services.1,
-            teams.0,
-            teams.1,
-        ),
-    }
-}
-
-fn render(
-    root: &Path,
-    options: &render::Options,
-    format: report::Format,
-    style: Style,
-    waiting: &mut dyn Write,
-) -> Result<Outcome, Error> {
-    let rendered = render::run(root, options, waiting)?;
-    let output = report::render(format, &rendered.findings, &rendered.stats, style);
-    let mut stdout = output.stdout;
-    let mut stderr = coverage_note(rendered.coverage.as_ref()) + &output.stderr;
-    let out = &rendered.output;
-    let code = match &rendered.state {
-        State::NotRendered { config_invalid } => {
-            stderr.push_str("paved: nothing rendered; fix the findings first\n");
-            if *config_invalid { 2 } else { 1 }
-        }
-        State::NotWritten => {
-            stderr.push_str("paved: nothing written; fix the findings first\n");
-            1
-        }
-        State::UpToDate { files } => {
-            stderr.push_str(&format!("paved: {out} is up to date ({files} files)\n"));
-            0
-        }
-        State::OutOfDate { counts, plan } => {
-            // Machine formats own stdout; the diff is for people.
-            if format == report::Format::Human {
-                stdout.push_str(&crate::write::apply::diff(out, plan));
-            }
-            stderr.push_str(&format!(
-                "paved: {out} is out of date ({}); run `paved render` and commit the result\n",
-                summary(counts)
-            ));
-            1
-        }
-        State::Written { counts, committed } => {
-            stderr.push_str(&format!(
-                "paved: rendered into {out}: {}\n",
-                summary(counts)
-            ));
-            match committed {
-                Some(Committed::New(id)) => {
-                    stderr.push_str(&format!("paved: committed {out} as {id}\n"));
-                }
-                Some(Committed::Already) => stderr.push_str(&format!(
-                    "paved: {out} is committed already; no commit made\n"
-                )),
-                None => {}
-            }
-            0
-        }
-    };
-    Ok(Outcome {
-        stdout,
-        stderr,
-        code,
-    })
-}
-
-fn summary(counts: &Counts) -> String {
-    let Counts {
-        created,
-        updated,
-        deleted,
-        unchanged,
-    } = counts;
-    format!("{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged")
-}
-
-fn diff(
-    root: &Path,
-    base: &str,
-    format: crate::review::diff::DiffFormat,
-    color: bool,
-    today: &str,
-) -> Result<Outcome, Error> {
-    let report = crate::pipeline::diff::run(root, base, today)?;
-    let stdout = match format {
-        crate::review::diff::DiffFormat::Human => report.human(color),
-        crate::review::diff::DiffFormat::Markdown => report.markdown(),
-        crate::review::diff::DiffFormat::Json => report.json(),
-    };
-    Ok(Outcome {
-        stdout,
-        stderr: String::new(),
-        code: 0,
-    })
-}
-
-fn policy_test(root: &Path, builtin: bool) -> Outcome {
-    let report = crate::validate::policy::test(&Repo::work_tree(root), builtin);
-    let mut stdout = String::new();
-    for (file, test, passed, why) in &report.results {
-        let status = if *passed { "PASS" } else { "FAIL" };
-        stdout.push_str(&format!("{status} {file}: {test}"));
-        if let Some(why) = why {
-            stdout.push_str(&format!(" ({why})"));
-        }
-        stdout.push('\n');
-    }
-    let failed = report.results.iter().filter(|r| !r.2).count();
-    let mut stderr = String::new();
-    for finding in &report.findings {
-        let location = &finding.location;
-        stderr.push_str(&format!(
-            "{}:{}:{}: {}\n",
-            location.file.path, location.span.line, location.span.column, finding.message
-        ));
-    }
-    stderr.push_str(&format!(
-        "paved: {} passed, {failed} failed\n",
-        report.results.len() - failed
-    ));
-    let code = u8::from(failed > 0 || !report.findings.is_empty());
-    Outcome {
-        stdout,
-        stderr,
-        code,
-    }
-}
-
-fn explain(root: &Path, code: Option<&str>, list: bool) -> Result<Outcome, Error> {
-    let (policies, _) = crate::validate::policy::load(
-        &Repo::work_tree(root),
-        crate::model::config::Limits::default().max_file_bytes,
-    );
-    if list {
-        let width = codes::ALL
-            .iter()
-            .map(|i| i.name.len())
-            .chain(policies.rules().map(|r| r.code.len()))
-            .max()
-            .unwrap_or(0);
-        let mut stdout: String = codes::ALL
-            .iter()
-            .map(|info| {
-                format!(
-                    "{:width$}  {:7}  {}\n",
-                    info.name,
-                    info.severity.as_str(),
-                    info.summary
-                )
-            })
-            .collect();
-        for rule in policies.rules() {
-            let severity = if rule.severity == "warn" {
-                "warning"
-            } else {
-                "error"
-            };
-            stdout.push_str(&format!(
-                "{:width$}  {severity:7}  {} (policy)\n",
-                rule.code, rule.title
-            ));
-        }
-        return Ok(Outcome {
-            stdout,
-            ..Outcome::default()
-        });
-    }
-    let code = code.unwrap_or_default();
-    if let Some(rule) = policies.rules().find(|r| r.code == code) {
-        return Ok(Outcome {
-            stdout: format!(
-                "{} (policy rule, {}, {})\n\n{}\n\n{}\n\nHow to fix it: {}\n\nA waiver names the rule, a reason and an expiry date; paved.yaml `policies` sets its severity (deny, warn or off).\n",
-                rule.code, rule.severity, rule.file, rule.title, rule.description, rule.fix
-            ),
-            ..Outcome::default()
-        });
-    }
-    let Some(info) = codes::ALL.iter().find(|i| i.name == code) else {
-        let names = codes::ALL
-            .iter()
-            .map(|i| i.name)
-            .chain(policies.rules().map(|r| r.code.as_str()));
-        let suggestion = crate::diag::finding::did_you_mean(code, names)
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
-        return Err(Error::Usage(format!(
-            "unknown code `{code}`{suggestion} (`paved explain --list` shows them all)"
-        )));
-    };
-    Ok(Outcome {
-        stdout: format!(
-            "{} ({}, {})\n\n{}\n\n{}\n\nHow to fix it: {}\n",
-            info.name,
-            info.severity.as_str(),
-            info.group,
-            info.summary,
-            info.explanation,
-            info.fix
-        ),
-        ..Outcome::default()
-    })
-}
-
-/// `paved convert score FILE`: the Services the file's workloads become, on stdout;
-/// nothing but the findings when they have errors.
-fn convert_score(
-    repo: Option<&Path>,
-    cwd: &Path,
-    file: &Path,
-    style: Style,
-) -> Result<Outcome, Error> {
-    let path = cwd.join(file);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let schemas = schema::Schemas::new().map_err(Error::Internal)?;
-    // The repository's paved.yaml may name the owner of workloads that name none.
-    let root = repository(repo, cwd)?;
-    let config = crate::load::config::load(&Repo::work_tree(&root), &schemas)
-        .map(|loaded| loaded.config)
-        .unwrap_or_default();
-    let source = std::sync::Arc::new(crate::syntax::source::SourceFile::new(
-        file.to_string_lossy().replace('\\', "/"),
-        text,
-    ));
-    let mut findings = Vec::new();
-    let services = crate::load::score::convert_file(
-        &source,
-        &schemas,
-        config.default_owner.as_deref(),
-        config.limits.yaml,
-        &mut findings,
-    );
-    crate::diag::finding::sort(&mut findings);
-    let failed = findings.iter().any(|f| f.severity == Severity::Error);
-    if services.is_empty() && !failed {
-        return Err(Error::Usage(format!(
-            "{}: no Score workload (apiVersion: score.dev/v1b1) in this file",
-            file.display()
-        )));
-    }
-    let stats = crate::diag::finding::Stats {
-        files: 1,
-        intent_files: 1,
-        intents: services.len(),
-    };
-    let report = report::render(report::Format::Human, &findings, &stats, style);
-    Ok(Outcome {
-        stdout: if failed {
-            String::new()
-        } else {
-            crate::syntax::yaml_out::documents(&services)
-        },
-        stderr: report.stderr,
-        code: u8::from(failed),
-    })
-}
-
-fn schema_command(name: Option<&str>, out: Option<&Path>, cwd: &Path) -> Result<Outcome, Error> {
-    let names: Vec<&str> = schema::FILES
-        .iter()
-        .map(|(file, _)| file.trim_end_matches(".schema.json"))
-        .collect();
-    if let Some(dir) = out {
-        let dir = cwd.join(dir);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut stderr = String::new();
-        for (file, text) in schema::FILES {
-            let path = dir.join(file);
-            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-            stderr.push_str(&format!("wrote {}\n", path.display()));
-        }
-        return Ok(Outcome {
-            stderr,
-            ..Outcome::default()
-        });
-    }
-    match name {
-        Some(name) => {
-            let Some((_, text)) = schema::FILES
-                .iter()
-                .find(|(file, _)| file.trim_end_matches(".schema.json") == name)
-            else {
-                return Err(Error::Usage(format!(
-                    "unknown schema `{name}`; schemas: {}",
-                    names.join(", ")
-                )));
-            };
-            Ok(Outcome {
-                stdout: (*text).to_string(),
-                ..Outcome::default()
-            })
-        }
-        None => Ok(Outcome {
-            stdout: names.iter().map(|n| format!("{n}\n")).collect(),
-            ..Outcome::default()
-        }),
-    }
-}
-
-fn init(root: &Path, team: &str, org: Option<&str>, force: bool) -> Result<Outcome, Error> {
-    let org = match org {
-        Some(org) => org.to_string(),
-        None => folder_name(root),
-    };
-    let files = crate::commands::scaffold::init_files(root, &org, team).map_err(Error::Usage)?;
-    crate::commands::scaffold::write(root, &files, force).map_err(Error::Usage)?;
-    let mut stderr = format!(
-        "paved: {} is a paved monorepo now. Wrote:\n",
-        root.display()
-    );
-    for file in &files {
-        stderr.push_str(&format!("  {}\n", file.path));
-    }
-    stderr.push_str(&format!(
-        "Next:\n  paved new service --name NAME --owner {team} [--with postgres,redis]\n  paved check\n  paved render\nThen review paved.yaml (cloud account, domains, registries) and commit.\n"
-    ));
-    Ok(Outcome {
-        stderr,
-        ..Outcome::default()
-    })
-}
-
-/// An organisation name from a folder's name: lowercase letters, digits and `-`.
-fn folder_name(root: &Path) -> String {
-    let name = root
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
-    // It names clusters and domains too (`<org>-staging`): kept short.
-    schema::dns_label(&name, 40).unwrap_or_else(|| String::from("example"))
-}
-
-/// The catalog of a repository for the commands that read it, not check it: its
-/// findings are `paved check`'s to report, but a broken paved.yaml is an error.
-fn catalog(root: &Path, today: &str) -> Result<check::Outcome, Error> {
-    let checked = check::run(&Repo::work_tree(root), today, None)?;
-    if checked.config_invalid {
-        return Err(Error::Usage(String::from(
-            "paved.yaml has errors; `paved check` shows them",
-        )));
-    }
-    Ok(checked)
-}
-
-fn new(
-    root: &Path,
-    command: NewCommand,
-    interactive: bool,
-    style: Style,
-    today: &str,
-) -> Result<Outcome, Error> {
-    let checked = catalog(root, today)?;
-    let local_schemas = crate::commands::scaffold::local_schemas(root);
-    let schemas = schema::Schemas::new().map_err(Error::Internal)?;
-    let file = match command {
-        NewCommand::Service {
-            name,
-            owner,
-            kind,
-            with,
-            public,
-            tier,
-        } => {
-            let asked_nothing = name.is_none()
-                && owner.is_none()
-                && kind.is_none()
-                && with.is_empty()
-                && !public
-                && tier.is_none();
-            let request = if name.is_some() && owner.is_some() {
-                crate::commands::scaffold::ServiceRequest {
-                    name: name.unwrap_or_default(),
-                    owner: owner.unwrap_or_default(),
-                    kind: kind.unwrap_or_else(|| String::from("api")),
-                    with,
-                    public,
-                    tier: tier.unwrap_or(3),
-                }
-            } else if interactive {
-                ask_service(
-                    &checked,
-                    name,
-                    owner,
-                    kind,
-                    with,
-                    public,
-                    tier,
-                    asked_nothing,
-                )
-                .map_err(|e| Error::Usage(format!("no service written: {e}")))?
-            } else {
-                let missing: Vec<&str> = [("--name", name.is_none()), ("--owner", owner.is_none())]
-                    .into_iter()
-                    .filter(|(_, missing)| *missing)
-                    .map(|(flag, _)| flag)
-                    .collect();
-                return Err(Error::Usage(format!(
-                    "missing {} (there is no terminal to ask on); for example `paved new service --name billing-api --owner {}`",
-                    missing.join(" and "),
-                    checked
-                        .catalog
-                        .teams
-                        .keys()
-                        .next()
-                        .map_or("TEAM", String::as_str)
-                )));
-            };
-            crate::commands::scaffold::check_service(&request, &checked.catalog, &checked.platform)
-                .map_err(Error::Usage)?;
-            crate::commands::scaffold::service(
-                root,
-                &checked.config,
-                &checked.platform,
-                &request,
-                local_schemas,
-            )
-            .map_err(Error::Usage)?
-        }
-        NewCommand::Team {
-            name,
-            parent,
-            email,
-            display_name,
-        } => {
-            let name = match name {
-                Some(name) => name,
-                None if interactive => {
-                    let mut input = std::io::stdin().lock();
-                    let mut output = std::io::stderr();
-                    crate::cli::prompt::ask(&mut input, &mut output, "team name", None, &|a| {
-                        crate::commands::scaffold::check_name(a)
-                    })
-                    .map_err(|e| Error::Usage(format!("no team written: {e}")))?
-                }
-                None => {
-                    return Err(Error::Usage(String::from(
-                        "missing --name (there is no terminal to ask on); for example `paved new team --name payments`",
-                    )));
-                }
-            };
-            let request = crate::commands::scaffold::TeamRequest {
-                name,
-                parent,
-                email,
-                display_name,
-            };
-            crate::commands::scaffold::check_team(&request, &checked.catalog)
-                .map_err(Error::Usage)?;
-            crate::commands::scaffold::team(root, &request, local_schemas).map_err(Error::Usage)?
-        }
-    };
-    crate::commands::scaffold::validate(&file, &schemas).map_err(Error::Usage)?;
-    // What the platform needs for it (a Kafka cluster, an on-call contact for tier 1...)
-    // shows only in a check of the whole repository with the new file in it: the file
-    // is written, checked with the rest, and taken back if it brings errors.
-    let key = |f: &crate::diag::finding::Finding| {
-        (
-            f.code_name().to_string(),
-            f.location.file.path.clone(),
-            f.message.clone(),
-        )
-    };
-    let errors =
-        |findings: &[crate::diag::finding::Finding]| -> Vec<crate::diag::finding::Finding> {
-            findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .cloned()
-                .collect()
-        };
-    let before: std::collections::BTreeSet<_> = errors(&checked.findings).iter().map(key).collect();
-    let folder = root.join(&file.path).parent().map(Path::to_path_buf);
-    let new_folder = folder.as_ref().filter(|f| !f.exists()).cloned();
-    crate::commands::scaffold::write(root, std::slice::from_ref(&file), false)
-        .map_err(Error::Usage)?;
-    let after = check::run(&Repo::work_tree(root), today, None);
-    let introduced: Vec<crate::diag::finding::Finding> = match &after {
-        Ok(after) => errors(&after.findings)
-            .into_iter()
-            .filter(|f| !before.contains(&key(f)))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    let after = match after {
-        Ok(after) => after,
-        Err(e) => {
-            take_back(root, &file.path, new_folder.as_deref());
-            return Err(e);
-        }
-    };
-    if !introduced.is_empty() {
-        take_back(root, &file.path, new_folder.as_deref());
-        let output = report::render(report::Format::Human, &introduced, &after.stats, style);
-        return Ok(Outcome {
-            stdout: String::new(),
-            stderr: output.stderr
-                + &format!(
-                    "paved: {} was not written: with it, `paved check` finds the errors above\n",
-                    file.path
-                ),
-            code: 1,
-        });
-    }
-    std::mem::forget(checked);
-    Ok(Outcome {
-        stderr: format!(
-            "paved: wrote {}\nNext: `paved check`, then `paved render` to generate its files.\n",
-            file.path
-        ),
-        ..Outcome::default()
-    })
-}
-
-/// Remove a file `paved new` wrote, and the folder it made for it.
-fn take_back(root: &Path, path: &str, new_folder: Option<&Path>) {
-    let _ = std::fs::remove_file(root.join(path));
-    if let Some(folder) = new_folder {
-        let _ = std::fs::remove_dir(folder);
-    }
-}
-
-/// Ask on the terminal for what `paved new service` was not told: the name and owner,
-/// and, when no flag was given at all, the rest too.
-#[allow(clippy::too_many_arguments)]
-fn ask_service(
-    checked: &check::Outcome,
-    name: Option<String>,
-    owner: Option<String>,
-    kind: Option<String>,
-    with: Vec<String>,
-    public: bool,
-    tier: Option<u8>,
-    everything: bool,
-) -> std::io::Result<crate::commands::scaffold::ServiceRequest> {
-    let mut input = std::io::stdin().lock();
-    let mut output = std::io::stderr();
-    let catalog = &checked.catalog;
-    let name = match name {
-        Some(name) => name,
-        None => crate::cli::prompt::ask(&mut input, &mut output, "service name", None, &|a| {
-            crate::commands::scaffold::check_name(a)?;
-            match catalog.services.get(a) {
-                Some(e) => Err(format!("`{a}` exists already, in {}", e.origin.file.path)),
-                None => Ok(()),
-            }
-        })?,
-    };
-    let owner = match owner {
-        Some(owner) => owner,
-        None => {
-            let teams: Vec<&str> = catalog.teams.keys().map(String::as_str).collect();
-            let question = format!("owner team ({})", teams.join(", "));
-            let default = (teams.len() == 1).then(|| teams[0]);
-            crate::cli::prompt::ask(&mut input, &mut output, &question, default, &|a| {
-                crate::commands::scaffold::check_owner(a, catalog)
-            })?
-        }
-    };
-    if !everything {
-        return Ok(crate::commands::scaffold::ServiceRequest {
-            name,
-            owner,
-            kind: kind.unwrap_or_else(|| String::from("api")),
-            with,
-            public,
-            tier: tier.unwrap_or(3),
-        });
-    }
-    let kind = crate::cli::prompt::ask(
-        &mut input,
-        &mut output,
-        "type (api, web, worker)",
-        Some("api"),
-        &|a| {
-            if crate::commands::scaffold::SERVICE_TYPES.contains(&a) {
-                Ok(())
-            } else {
-                Err(String::from("one of api, web, worker"))
-            }
-        },
-    )?;
-    let registry = crate::types::Registry::new(&checked.platform);
-    let types = registry.names().join(", ");
-    let with = crate::cli::prompt::ask(
-        &mut input,
-        &mut output,
-        &format!("resources, comma-separated ({types})"),
-        Some(""),
-        &|a| {
-            for kind in a.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-                if registry.find(kind).is_none() {
-                    return Err(format!("`{kind}` is not a resource type"));
-                }
-            }
-            Ok(())
-        },
-    )?;
-    let with: Vec<String> = with
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(str::to_string)
-        .collect();
-    let public = kind != "worker"
-        && crate::cli::prompt::confirm(
-            &mut input,
-            &mut output,
-            "public (on the internet)?",
-            false,
-        )?;
-    let tier = crate::cli::prompt::ask(
-        &mut input,
-        &mut output,
-        "tier, 1 (business-critical) to 4 (best effort)",
-        Some("3"),
-        &|a| match a.parse::<u8>() {
-            Ok(1..=4) => Ok(()),
-            _ => Err(String::from("a number from 1 to 4")),
-        },
-    )?
-    .parse()
-    .unwrap_or(3);
-    Ok(crate::commands::scaffold::ServiceRequest {
-        name,
-        owner,
-        kind,
-        with,
-        public,
-        tier,
-    })
-}
-
-/// Mermaid refuses flowcharts with more edges than this.
-const MERMAID_EDGES: usize = 500;
-
-fn graph(
-    root: &Path,
-    format: crate::commands::graph::GraphFormat,
-    focus: Option<&str>,
-    today: &str,
-) -> Result<Outcome, Error> {
-    let checked = catalog(root, today)?;
-    let graph =
-        crate::commands::graph::Graph::new(&checked.catalog, focus).map_err(Error::Usage)?;
-    let stdout = match format {
-        crate::commands::graph::GraphFormat::Mermaid => graph.mermaid(),
-        crate::commands::graph::GraphFormat::Dot => graph.dot(),
-        crate::commands::graph::GraphFormat::Json => graph.json(),
-    };
-    let stderr = if format == crate::commands::graph::GraphFormat::Mermaid
-        && graph.edges() > MERMAID_EDGES
-    {
-        format!(
-            "paved: the graph has {} edges; Mermaid draws at most {MERMAID_EDGES}: narrow it with --focus, or use --format dot\n",
-            graph.edges()
-        )
-    } else {
-        String::new()
-    };
-    std::mem::forget(checked);
-    Ok(Outcome {
-        stdout,
-        stderr,
-        code: 0,
-    })
-}
-
-fn owners(
-    root: &Path,
-    cwd: &Path,
-    target: &str,
-    format: OwnersFormat,
-    today: &str,
-) -> Result<Outcome, Error> {
-    let checked = catalog(root, today)?;
-    // A path names a file or folder relative to where paved runs; it need not exist,
-    // e.g. a file about to be added or a generated file not yet made.
-    let relative = target.contains('/').then(|| {
-        let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let real_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
-        let base = if real_cwd.starts_with(&real_root) {
-            crate::load::discover::relative_path(&real_root, &real_cwd)
-        } else {
-            String::new()
-        };
-        let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-        for part in target.split('/') {
-            match part {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                part => parts.push(part),
-            }
-        }
-        parts.join("/")
-    });
-    let answer = crate::commands::owners::find(
-        &checked.catalog,
-        &checked.config.output,
-        target,
-        relative.as_deref(),
-    )
-    .map_err(Error::Usage)?;
-    let stdout = match format {
-        OwnersFormat::Human => crate::commands::owners::human(&answer, &checked.catalog),
-        OwnersFormat::Json => crate::commands::owners::json(&answer, &checked.catalog),
-    };
-    std::mem::forget(checked);
-    Ok(Outcome {
-        stdout,
-        ..Outcome::default()
-    })
 }

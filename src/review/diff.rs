@@ -10,7 +10,7 @@ use crate::diag::finding::{Finding, Severity};
 use crate::validate::resolve::Catalog;
 
 /// Output formats of `paved diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     /// A summary then the unified diffs, for a terminal.
     Human,
@@ -340,6 +340,15 @@ impl ServiceDiff {
 }
 
 impl Report {
+    /// The report in `format`; `color` is for the human one.
+    pub fn text(&self, format: DiffFormat, color: bool) -> String {
+        match format {
+            DiffFormat::Human => self.human(color),
+            DiffFormat::Markdown => self.markdown(),
+            DiffFormat::Json => self.json(),
+        }
+    }
+
     /// For a terminal; `color` marks additions, removals and deletions of data.
     pub fn human(&self, color: bool) -> String {
         let paint = |code: &str, text: &str| {
