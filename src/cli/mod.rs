@@ -4,6 +4,7 @@ pub mod args;
 pub mod prompt;
 mod show;
 
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{Cli, Color, Command, ConvertCommand, PolicyCommand};
@@ -32,7 +33,18 @@ pub struct Context {
     pub width: usize,
 }
 
-pub fn run(cli: Cli, context: &Context) -> Outcome {
+/// The process's streams while a command runs, for what cannot wait for its outcome:
+/// questions and their answers, and progress such as waiting for another render.
+pub struct Console<'a> {
+    /// Where answers come from: stdin.
+    pub input: &'a mut dyn BufRead,
+    /// Where questions and progress go: stderr.
+    pub output: &'a mut dyn Write,
+}
+
+/// Run the command `cli` in `context`; whatever cannot wait for the outcome goes
+/// through `console`.
+pub fn run(cli: Cli, context: &Context, console: &mut Console) -> Outcome {
     // `--color auto` follows the stream the output goes to.
     let color = |terminal: bool| match cli.color {
         Color::Always => true,
@@ -81,13 +93,7 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
                 changed_since,
                 today: today.clone(),
             };
-            show::render(
-                &root,
-                &options,
-                format.into(),
-                style,
-                &mut std::io::stderr(),
-            )
+            show::render(&root, &options, format.into(), style, console.output)
         }),
         Command::Diff { base, format } => {
             repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
@@ -127,8 +133,12 @@ pub fn run(cli: Cli, context: &Context) -> Outcome {
             let root = context.cwd.join(dir.or(cli.repo).unwrap_or_default());
             show::init(&root, &team, org.as_deref(), force)
         }
-        Command::New { command } => repository(cli.repo.as_deref(), &context.cwd)
-            .and_then(|root| show::new(&root, command, context.interactive, style, &today)),
+        Command::New { command } => {
+            repository(cli.repo.as_deref(), &context.cwd).and_then(|root| {
+                let console = context.interactive.then_some(console);
+                show::new(&root, command, console, style, &today)
+            })
+        }
         Command::Graph { format, focus } => repository(cli.repo.as_deref(), &context.cwd)
             .and_then(|root| show::graph(&root, format.into(), focus.as_deref(), &today)),
         Command::Owners { target, format } => repository(cli.repo.as_deref(), &context.cwd)

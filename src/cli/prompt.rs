@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, Write};
 
+use crate::cli::Console;
 use crate::commands::scaffold::{self, ServiceRequest};
 use crate::pipeline::check;
 
@@ -63,6 +64,7 @@ pub fn confirm(
 /// and, when no flag was given at all, the rest too.
 #[allow(clippy::too_many_arguments)]
 pub fn ask_service(
+    console: &mut Console,
     checked: &check::Outcome,
     name: Option<String>,
     owner: Option<String>,
@@ -72,9 +74,7 @@ pub fn ask_service(
     tier: Option<u8>,
     everything: bool,
 ) -> io::Result<ServiceRequest> {
-    let mut input = std::io::stdin().lock();
-    let mut output = std::io::stderr();
-    let (input, output) = (&mut input, &mut output);
+    let (input, output) = (&mut *console.input, &mut *console.output);
     let catalog = &checked.catalog;
     let name = match name {
         Some(name) => name,
@@ -166,10 +166,10 @@ pub fn ask_service(
 }
 
 /// Ask for the name of a new team.
-pub fn ask_team_name() -> io::Result<String> {
+pub fn ask_team_name(console: &mut Console) -> io::Result<String> {
     ask(
-        &mut std::io::stdin().lock(),
-        &mut std::io::stderr(),
+        &mut *console.input,
+        &mut *console.output,
         "team name",
         None,
         &scaffold::check_name,

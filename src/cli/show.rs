@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{NewCommand, OwnersFormat};
-use crate::cli::{Outcome, prompt};
+use crate::cli::{Console, Outcome, prompt};
 use crate::commands::graph::{GraphFormat, MERMAID_EDGES};
 use crate::commands::new::Added;
 use crate::commands::scaffold::{ServiceRequest, TeamRequest};
@@ -251,7 +251,7 @@ pub(super) fn init(
 pub(super) fn new(
     root: &Path,
     command: NewCommand,
-    interactive: bool,
+    console: Option<&mut Console>,
     style: Style,
     today: &str,
 ) -> Result<Outcome, Error> {
@@ -280,8 +280,9 @@ pub(super) fn new(
                     public,
                     tier: tier.unwrap_or(3),
                 }
-            } else if interactive {
+            } else if let Some(console) = console {
                 prompt::ask_service(
+                    console,
                     &checked,
                     name,
                     owner,
@@ -317,11 +318,11 @@ pub(super) fn new(
             email,
             display_name,
         } => {
-            let name = match name {
-                Some(name) => name,
-                None if interactive => prompt::ask_team_name()
+            let name = match (name, console) {
+                (Some(name), _) => name,
+                (None, Some(console)) => prompt::ask_team_name(console)
                     .map_err(|e| Error::Usage(format!("no team written: {e}")))?,
-                None => {
+                (None, None) => {
                     return Err(Error::Usage(String::from(
                         "missing --name (there is no terminal to ask on); for example `paved new team --name payments`",
                     )));
