@@ -1,8 +1,12 @@
 use std::io::{IsTerminal, Write};
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+// The binary owns the process's streams: it alone reads stdin and writes stdout and
+// stderr, which clippy.toml keeps out of the library.
+#[allow(clippy::disallowed_methods)]
 fn main() -> ExitCode {
     // A panic is a bug, never the user's fault: report it as an internal failure.
     std::panic::set_hook(Box::new(|info| {
@@ -22,7 +26,14 @@ fn main() -> ExitCode {
             .and_then(|c| c.parse().ok())
             .unwrap_or(100),
     };
-    let outcome = match std::panic::catch_unwind(|| paved::cli::run(cli, &context)) {
+    let mut console = paved::cli::Console {
+        input: &mut std::io::stdin().lock(),
+        output: &mut std::io::stderr(),
+    };
+    // After a panic nothing of the run is used again: its hook has reported it.
+    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        paved::cli::run(cli, &context, &mut console)
+    })) {
         Ok(outcome) => outcome,
         Err(_) => return ExitCode::from(3),
     };

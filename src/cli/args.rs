@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
-
 /// paved validates a monorepo's intent files and expands them into Kubernetes
 /// manifests, Terraform, dashboards, SLO alerts and catalog entities.
 #[derive(Debug, Parser)]
@@ -75,8 +73,8 @@ pub enum Command {
         /// The revision to compare with: a branch, tag or commit (`origin/main`)
         #[arg(long, value_name = "REF")]
         base: String,
-        #[arg(long, value_enum, default_value_t = crate::review::diff::DiffFormat::Human)]
-        format: crate::review::diff::DiffFormat,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
     },
     /// Make a folder a paved monorepo: paved.yaml, a team, an example service, CI
     /// workflows and editor schemas
@@ -101,8 +99,8 @@ pub enum Command {
     },
     /// Services, their resources and teams, and what depends on what
     Graph {
-        #[arg(long, value_enum, default_value_t = crate::commands::graph::GraphFormat::Mermaid)]
-        format: crate::commands::graph::GraphFormat,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
         /// Only this service, what it depends on and what depends on it
         #[arg(long, value_name = "SERVICE")]
         focus: Option<String>,
@@ -194,6 +192,72 @@ pub enum ConvertCommand {
         /// The Score file, e.g. score.yaml
         file: PathBuf,
     },
+}
+
+/// Output formats of `paved check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics with source snippets, on stderr.
+    Human,
+    /// One JSON document, on stdout.
+    Json,
+    /// SARIF 2.1.0 for code scanning, on stdout.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), on stdout.
+    Github,
+}
+
+impl From<Format> for crate::report::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Human => Self::Human,
+            Format::Json => Self::Json,
+            Format::Sarif => Self::Sarif,
+            Format::Github => Self::Github,
+        }
+    }
+}
+
+/// Output formats of `paved diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A summary then the unified diffs, for a terminal.
+    Human,
+    /// A pull-request comment: summary table, then one collapsible diff per service.
+    Markdown,
+    /// One JSON document.
+    Json,
+}
+
+impl From<DiffFormat> for crate::review::diff::DiffFormat {
+    fn from(format: DiffFormat) -> Self {
+        match format {
+            DiffFormat::Human => Self::Human,
+            DiffFormat::Markdown => Self::Markdown,
+            DiffFormat::Json => Self::Json,
+        }
+    }
+}
+
+/// Output formats of `paved graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart, for Markdown (GitHub renders it)
+    Mermaid,
+    /// Graphviz
+    Dot,
+    /// Nodes and edges
+    Json,
+}
+
+impl From<GraphFormat> for crate::commands::graph::GraphFormat {
+    fn from(format: GraphFormat) -> Self {
+        match format {
+            GraphFormat::Mermaid => Self::Mermaid,
+            GraphFormat::Dot => Self::Dot,
+            GraphFormat::Json => Self::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,7 +8,11 @@ use serde_json::{Value as Json, json};
 
 use crate::validate::resolve::Catalog;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Mermaid refuses flowcharts with more edges than this.
+pub const MERMAID_EDGES: usize = 500;
+
+/// Output formats of `paved graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
     /// A Mermaid flowchart, for Markdown (GitHub renders it)
     Mermaid,
@@ -156,6 +160,15 @@ impl Graph {
     /// Edges drawn: Mermaid draws a flowchart of at most 500.
     pub fn edges(&self) -> usize {
         self.depends.len() + self.uses.len()
+    }
+
+    /// The graph in `format`.
+    pub fn text(&self, format: GraphFormat) -> String {
+        match format {
+            GraphFormat::Mermaid => self.mermaid(),
+            GraphFormat::Dot => self.dot(),
+            GraphFormat::Json => self.json(),
+        }
     }
 
     pub fn mermaid(&self) -> String {

@@ -2,6 +2,7 @@
 //! or a file in a service's folder, and how to reach that team.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use serde_json::{Value as Json, json};
 
@@ -14,6 +15,33 @@ pub struct Answer {
     pub what: String,
     /// The owning teams, by name (a file may hold several intents).
     pub teams: BTreeSet<String>,
+}
+
+/// `target` as a path relative to the repository root `root`, when it names a path:
+/// relative to `cwd`, where paved runs. The path need not exist, e.g. a file about to
+/// be added or a generated file not yet made.
+pub fn relative(root: &Path, cwd: &Path, target: &str) -> Option<String> {
+    if !target.contains('/') {
+        return None;
+    }
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let real_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    let base = if real_cwd.starts_with(&real_root) {
+        crate::load::discover::relative_path(&real_root, &real_cwd)
+    } else {
+        String::new()
+    };
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Answer for `target`: a service or team name, or a path relative to the repository

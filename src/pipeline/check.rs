@@ -46,6 +46,47 @@ pub struct Outcome {
     pub unchanged: Option<Known>,
 }
 
+/// With `--changed-since`, what a run covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// `file`, which every intent depends on, changed since `base`: every intent.
+    Everything { base: String, file: String },
+    /// `files` changed since `base`: the services and teams they touch, each counted
+    /// as (touched, all).
+    Touched {
+        base: String,
+        files: usize,
+        services: (usize, usize),
+        teams: (usize, usize),
+    },
+}
+
+impl Outcome {
+    /// What the check covered, when it did not cover the whole repository by default.
+    pub fn coverage(&self) -> Option<Coverage> {
+        let changes = self.changes.as_ref()?;
+        let base = changes.base.clone();
+        if let Some(file) = &changes.global {
+            return Some(Coverage::Everything {
+                base,
+                file: file.clone(),
+            });
+        }
+        let selection = self.selection.as_ref()?;
+        // The selection names removed intents too: only those that exist are counted.
+        fn present<V>(names: &BTreeSet<String>, catalog: &BTreeMap<String, V>) -> (usize, usize) {
+            let count = names.iter().filter(|n| catalog.contains_key(*n)).count();
+            (count, catalog.len())
+        }
+        Some(Coverage::Touched {
+            base,
+            files: changes.files.len(),
+            services: present(&selection.services, &self.catalog.services),
+            teams: present(&selection.teams, &self.catalog.teams),
+        })
+    }
+}
+
 /// What a check looks at beyond the whole repository, and what it may take from
 /// another check.
 #[derive(Default, Clone, Copy)]

@@ -1,3 +1,5 @@
-//! The check orchestration.
+//! The check, render and diff orchestration.
 
 pub mod check;
+pub mod diff;
+pub mod render;

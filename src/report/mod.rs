@@ -10,7 +10,7 @@ use crate::diag::finding::Finding;
 use crate::diag::finding::Stats;
 
 /// Output formats of `paved check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Diagnostics with source snippets, on stderr.
     Human,

@@ -1,20 +1,16 @@
 //! `paved diff --base REF`: what a change to the intents does to the generated output,
-//! for reviewers. The base revision is read from git objects and rendered in memory,
-//! the head from the work tree; the two trees are compared file by file.
+//! for reviewers. The trees rendered from the base revision and from the work tree are
+//! compared file by file, and their findings one by one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde_json::{Value as Json, json};
 
-use crate::diag::error::Error;
 use crate::diag::finding::{Finding, Severity};
-use crate::diag::timings::stage;
-use crate::load::repo::Repo;
-use crate::pipeline::check::{self, Scope};
+use crate::validate::resolve::Catalog;
 
 /// Output formats of `paved diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     /// A summary then the unified diffs, for a terminal.
     Human,
@@ -65,41 +61,9 @@ pub struct Report {
     pub services: Vec<ServiceDiff>,
 }
 
-/// Render `base` (a git revision) and the work tree of `root`, and compare them.
-pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
-    let mut after = checked(
-        &Repo::work_tree(root),
-        today,
-        Scope {
-            since: Some(base),
-            keep_unchanged: true,
-            ..Scope::default()
-        },
-    )?;
-    // The base's files that the change left alone check as the work tree's did: they
-    // are neither read from git nor checked again.
-    let known = after.unchanged.take().unwrap_or_default();
-    let snapshot = stage("read the base from git", || {
-        crate::review::git::snapshot(root, base, &|path| known.contains(path))
-    })
-    .map_err(Error::Usage)?;
-    // Only what the change touches can differ (see `changed`): both sides render just
-    // that, and the base's policies look at just that, unless the change reaches every
-    // intent.
-    let selection = after.selection.take();
-    let selection = selection.as_ref();
-    let before = checked(
-        &Repo::Snapshot(snapshot),
-        today,
-        Scope {
-            policies_on: selection.map(|s| &s.services),
-            known: Some(&known),
-            ..Scope::default()
-        },
-    )?;
-    let (before, after) = stage("render both sides", || {
-        rayon::join(|| side(before, selection), || side(after, selection))
-    });
+/// Compare the output of the base revision `base` (`before`) with the work tree's
+/// (`after`), file by file and finding by finding.
+pub fn compare(base: &str, before: &Side, after: &Side) -> Report {
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -142,10 +106,10 @@ pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
     // Files no service owns come last.
     let mut services: Vec<ServiceDiff> = services.into_values().collect();
     services.sort_by_key(|s| (s.service.is_none(), s.service.clone()));
-    Ok(Report {
+    Report {
         base: base.to_string(),
         services,
-    })
+    }
 }
 
 fn entry<'a>(
@@ -160,7 +124,10 @@ fn entry<'a>(
         })
 }
 
-struct Side {
+/// One side of a comparison: the files rendered from a revision, and the findings of
+/// its check and render.
+#[derive(Debug)]
+pub struct Side {
     files: BTreeMap<String, Vec<u8>>,
     findings: Vec<Finding>,
     services: BTreeSet<String>,
@@ -170,6 +137,33 @@ struct Side {
 }
 
 impl Side {
+    /// The side of `files` (by path in the output folder `output`) and `findings`,
+    /// rendered from `catalog`.
+    pub fn new(
+        files: BTreeMap<String, Vec<u8>>,
+        findings: Vec<Finding>,
+        catalog: &Catalog,
+        output: &str,
+    ) -> Self {
+        let mut intent_files: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for (name, entry) in &catalog.services {
+            intent_files
+                .entry(entry.origin.file.path.clone())
+                .and_modify(|one| *one = None)
+                .or_insert_with(|| Some(name.clone()));
+        }
+        Side {
+            files,
+            findings,
+            services: catalog.services.keys().cloned().collect(),
+            intent_files: intent_files
+                .into_iter()
+                .filter_map(|(file, name)| Some((file, name?)))
+                .collect(),
+            output: output.to_string(),
+        }
+    }
+
     /// Findings a reviewer acts on (not notes, not waived), as text, with the service
     /// they are about when one is: by the intent file or the generated file they sit in.
     fn findings(&self) -> BTreeMap<String, Option<String>> {
@@ -188,49 +182,6 @@ impl Side {
                 (format!("{} {path}: {message}", f.code_name()), service)
             })
             .collect()
-    }
-}
-
-fn checked(repo: &Repo, today: &str, scope: Scope) -> Result<check::Outcome, Error> {
-    let outcome = check::run_in(repo, today, scope)?;
-    if outcome.config_invalid {
-        return Err(Error::Usage(format!(
-            "paved.yaml of {} has errors; run `paved check` there",
-            repo.display()
-        )));
-    }
-    Ok(outcome)
-}
-
-fn side(outcome: check::Outcome, selection: Option<&crate::review::changed::Selection>) -> Side {
-    let (mut tree, render_findings) = crate::render::render(
-        &outcome.config,
-        &outcome.catalog,
-        &outcome.platform,
-        selection.map(|s| &s.services),
-    );
-    let mut findings = outcome.findings;
-    findings.extend(render_findings);
-    if let Some(selection) = selection {
-        tree.retain(|path| selection.renders(path));
-        findings.retain(|f| selection.keeps(f));
-    }
-    let mut intent_files: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (name, entry) in &outcome.catalog.services {
-        intent_files
-            .entry(entry.origin.file.path.clone())
-            .and_modify(|one| *one = None)
-            .or_insert_with(|| Some(name.clone()));
-    }
-    Side {
-        files: tree.files,
-        findings,
-        services: outcome.catalog.services.keys().cloned().collect(),
-        intent_files: intent_files
-            .into_iter()
-            .filter_map(|(file, name)| Some((file, name?)))
-            .collect(),
-        output: outcome.config.output.clone(),
     }
 }
 
@@ -391,6 +342,15 @@ impl ServiceDiff {
 }
 
 impl Report {
+    /// The report in `format`; `color` is for the human one.
+    pub fn text(&self, format: DiffFormat, color: bool) -> String {
+        match format {
+            DiffFormat::Human => self.human(color),
+            DiffFormat::Markdown => self.markdown(),
+            DiffFormat::Json => self.json(),
+        }
+    }
+
     /// For a terminal; `color` marks additions, removals and deletions of data.
     pub fn human(&self, color: bool) -> String {
         let paint = |code: &str, text: &str| {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::names::sha256_hex;
 use crate::syntax::source::SourceFile;
+use crate::write::conflict::Conflict;
 use crate::write::guard::{Found, OutputDir};
 
 /// Where the manifest lives, relative to the output folder.
@@ -87,27 +88,6 @@ pub struct Change {
     pub new: Option<Vec<u8>>,
     /// Where the new bytes wait in the staging folder, to be renamed into place.
     pub staged: Option<PathBuf>,
-}
-
-/// A path paved wants to write or delete but must not, as things stand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conflict {
-    /// A generated file changed since paved wrote it.
-    Edited { path: String, delete: bool },
-    /// A file paved never wrote sits where it wants to write.
-    Foreign { path: String },
-    /// A symbolic link on the way: paved never writes through one.
-    Symlink { path: String },
-    /// A symbolic link on the way to the output folder or to paved's own files in it
-    /// (relative to the repository root): nothing is looked at or written.
-    OutputLink { path: String },
-    /// A path that is not plain and relative (see [`crate::write::guard::refusal`]): from the
-    /// rendered tree, or listed in the manifest at this byte range.
-    Unsafe {
-        path: String,
-        reason: &'static str,
-        listed: Option<(usize, usize)>,
-    },
 }
 
 #[derive(Debug, Default)]

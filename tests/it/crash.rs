@@ -260,7 +260,7 @@ fn stage_time(timings: &str, name: &str) -> Duration {
 
 #[test]
 // The counts say how the kills fell; `cargo test crash -- --nocapture` shows them.
-#[allow(clippy::print_stderr)]
+#[allow(clippy::print_stderr, clippy::disallowed_macros)]
 fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_one_repairs() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
