@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 /// A piece of a value: literal text (already unescaped) or a reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token<'a> {
+pub(crate) enum Token<'a> {
     Text(String),
     Ref {
         /// What stands between `${` and `}`.
@@ -26,7 +26,7 @@ pub enum Token<'a> {
 }
 
 /// Split a value into literal text and references.
-pub fn tokens(value: &str) -> Vec<Token<'_>> {
+pub(crate) fn tokens(value: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut rest = 0;
@@ -68,7 +68,7 @@ pub fn tokens(value: &str) -> Vec<Token<'_>> {
 }
 
 /// The parts of a reference: split on `.`, with `\.` a dot inside a part.
-pub fn split_ref(reference: &str) -> Vec<String> {
+fn split_ref(reference: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut chars = reference.chars().peekable();
     while let Some(c) = chars.next() {
@@ -86,14 +86,14 @@ pub fn split_ref(reference: &str) -> Vec<String> {
 
 /// A substitution that failed: where, and why (in the words of the Score tooling).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub range: Range<usize>,
-    pub message: String,
+pub(crate) struct Error {
+    pub(crate) range: Range<usize>,
+    pub(crate) message: String,
 }
 
 /// Replace every placeholder of `value` with what `resolve` makes of its reference;
 /// the first failure is returned.
-pub fn substitute(
+pub(crate) fn substitute(
     value: &str,
     mut resolve: impl FnMut(&str) -> Result<String, String>,
 ) -> Result<String, Error> {
@@ -110,7 +110,7 @@ pub fn substitute(
 }
 
 /// Walk `keys` down from `value`, as Score looks up metadata and outputs.
-pub fn lookup<'a>(value: &'a Json, keys: &[String]) -> Result<&'a Json, String> {
+fn lookup<'a>(value: &'a Json, keys: &[String]) -> Result<&'a Json, String> {
     let mut current = value;
     for key in keys {
         let Json::Object(map) = current else {
@@ -124,7 +124,7 @@ pub fn lookup<'a>(value: &'a Json, keys: &[String]) -> Result<&'a Json, String> 
 }
 
 /// A resolved value as placeholder text: strings as they are, the rest as JSON.
-pub fn text(value: &Json) -> String {
+pub(crate) fn text(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -133,7 +133,7 @@ pub fn text(value: &Json) -> String {
 
 /// What a reference resolves to, before it is written as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target<'a> {
+pub(crate) enum Target<'a> {
     /// A value of the workload's metadata.
     Metadata(&'a Json),
     /// A resource's output: the resource's name and the keys after it (none for the
@@ -143,7 +143,7 @@ pub enum Target<'a> {
 
 /// Resolve a reference against the workload's `metadata` and the names of its
 /// `resources`; outputs are left to the caller, which knows them.
-pub fn target<'a>(
+pub(crate) fn target<'a>(
     reference: &str,
     metadata: &'a Json,
     has_resource: impl Fn(&str) -> bool,
