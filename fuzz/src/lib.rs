@@ -353,6 +353,7 @@ fn escape_hcl(s: &str) {
 fn escape_templates(s: &str) {
     let context = json!({ "v": s, "m": { s: s } });
     let yaml = TEMPLATES
+        .templates
         .render(YAML_TEMPLATE, &context, "a fuzzed value")
         .unwrap_or_else(|e| panic!("{}", e.message));
     assert_eq!(
@@ -360,6 +361,7 @@ fn escape_templates(s: &str) {
         [json!({ "value": s, "list": [s], "map": { s: s } })]
     );
     let terraform = TEMPLATES
+        .templates
         .render(HCL_TEMPLATE, &context, "a fuzzed value")
         .unwrap_or_else(|e| panic!("{}", e.message));
     let blocks = hcl::from_hcl(&terraform).unwrap_or_else(|e| panic!("{e}\n{terraform}"));
@@ -446,7 +448,7 @@ fn pipeline(config: &Config, service: &str) {
             &mut findings,
         ));
     }
-    let platform = platform::empty();
+    let platform = Platform::default();
     let catalog = resolve::resolve(config, &platform, loaded, &SCHEMAS, &mut findings);
     assert_intent_inputs(config, &catalog);
     findings.extend(policy::check(

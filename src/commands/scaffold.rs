@@ -413,7 +413,7 @@ pub fn init_files(root: &Path, org: &str, team_name: &str) -> Result<Vec<File>, 
     files.push(service(
         root,
         &loaded.config,
-        &crate::load::platform::empty(),
+        &crate::load::platform::Platform::default(),
         &ServiceRequest {
             name: String::from("hello"),
             owner: team_name.to_string(),

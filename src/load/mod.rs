@@ -7,3 +7,4 @@ pub mod platform;
 pub mod repo;
 pub mod schema;
 pub mod score;
+pub mod templates;

@@ -7,15 +7,11 @@
 //!   same name;
 //! - `patches/*.yaml`: changes applied to generated objects before they are written.
 //!
-//! Templates run in minijinja with strict undefined values and a fuel limit. Every
-//! value a template prints is escaped for the output language (a JSON scalar in YAML,
-//! a quoted string in HCL) unless the template marks it `safe`, and the output is
-//! parsed back and written canonically, so an intent's value can never add structure.
+//! The templates run in [`super::templates`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as TemplateValue};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -24,38 +20,23 @@ use crate::diag::finding::Finding;
 use crate::diag::origin::Origin;
 use crate::load::repo::Repo;
 use crate::load::schema::{self, Schemas};
-use crate::syntax::source::{Location, SourceFile};
-use crate::syntax::{hcl, yaml};
+use crate::syntax::source::SourceFile;
+use crate::syntax::yaml;
 use crate::types::provisioner::{CheckovSkip, OutputDecl, Provisioner};
+
+use super::templates::Templates;
 
 pub const DIR: &str = "platform";
 
-/// Steps of template execution allowed per render, so a runaway loop ends.
-const FUEL: u64 = 1_000_000;
-
-/// Everything in `platform/`.
+/// Everything in `platform/`; a repository without one has an empty platform.
+#[derive(Default)]
 pub struct Platform {
     pub provisioners: BTreeMap<String, Provisioner>,
     /// Kubernetes templates, by the file name they render to (`deployment.yaml`).
     pub kubernetes: BTreeMap<String, Arc<SourceFile>>,
     pub patches: Vec<Patch>,
-    templates: Option<Environment<'static>>,
-    sources: BTreeMap<String, Arc<SourceFile>>,
-    /// `limits.maxOutputFileBytes`: a template's output stops growing there.
-    max_output_bytes: u64,
-}
-
-impl Default for Platform {
-    fn default() -> Self {
-        Self {
-            provisioners: BTreeMap::new(),
-            kubernetes: BTreeMap::new(),
-            patches: Vec::new(),
-            templates: None,
-            sources: BTreeMap::new(),
-            max_output_bytes: crate::model::config::Limits::default().max_output_file_bytes,
-        }
-    }
+    /// The provisioners' and Kubernetes templates.
+    pub templates: Templates,
 }
 
 impl std::fmt::Debug for Platform {
@@ -165,20 +146,13 @@ pub fn load(
 ) -> (Platform, Vec<Finding>) {
     let limits = config_limits.yaml;
     let mut platform = Platform {
-        max_output_bytes: config_limits.max_output_file_bytes,
+        templates: Templates::new(config_limits.max_output_file_bytes),
         ..Platform::default()
     };
     let mut findings = Vec::new();
     if repo.list(DIR).is_empty() {
-        return (
-            Platform {
-                max_output_bytes: config_limits.max_output_file_bytes,
-                ..empty()
-            },
-            findings,
-        );
+        return (platform, findings);
     }
-    let mut environment = template_environment();
     for (relative, file) in files(
         repo,
         &format!("{DIR}/provisioners"),
@@ -200,16 +174,11 @@ pub fn load(
                 platform.provisioners.insert(kind.to_string(), provisioner);
             }
         } else if name.ends_with(".tf.j2") {
-            add_template(
-                &mut environment,
-                &mut platform.sources,
-                &file,
-                &mut findings,
-            );
+            platform.templates.add(&file, &mut findings);
         }
     }
     // Templates belong to the provisioner of their folder.
-    let template_names: Vec<String> = platform.sources.keys().cloned().collect();
+    let template_names: Vec<String> = platform.templates.names().cloned().collect();
     for (kind, provisioner) in &mut platform.provisioners {
         let prefix = format!("{DIR}/provisioners/{kind}/");
         provisioner.templates = template_names
@@ -232,12 +201,7 @@ pub fn load(
         else {
             continue;
         };
-        if add_template(
-            &mut environment,
-            &mut platform.sources,
-            &file,
-            &mut findings,
-        ) {
+        if platform.templates.add(&file, &mut findings) {
             platform.kubernetes.insert(output.to_string(), file);
         }
     }
@@ -253,7 +217,6 @@ pub fn load(
                 .extend(load_patches(&file, schemas, limits, &mut findings));
         }
     }
-    platform.templates = Some(environment);
     (platform, findings)
 }
 
@@ -418,339 +381,10 @@ fn load_patches(
     patches
 }
 
-/// The template engine: strict, fuelled, escaping by output language.
-fn template_environment() -> Environment<'static> {
-    let mut environment = Environment::new();
-    environment.set_undefined_behavior(UndefinedBehavior::Strict);
-    environment.set_fuel(Some(FUEL));
-    environment.set_auto_escape_callback(|name| {
-        if name.ends_with(".tf.j2") {
-            AutoEscape::Custom("hcl".into())
-        } else if name.ends_with(".yaml.j2") {
-            AutoEscape::Json
-        } else {
-            AutoEscape::None
-        }
-    });
-    environment.set_formatter(|out, state, value| {
-        if matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "hcl")
-            && !value.is_safe()
-        {
-            let json = serde_json::to_value(value).map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
-            })?;
-            let text = match &json {
-                Json::String(s) => hcl::string_literal(s),
-                other => hcl::expression(&hcl::Expr::from_json(other)),
-            };
-            return out.write_str(&text).map_err(minijinja::Error::from);
-        }
-        minijinja::escape_formatter(out, state, value)
-    });
-    environment
-}
-
-fn add_template(
-    environment: &mut Environment<'static>,
-    sources: &mut BTreeMap<String, Arc<SourceFile>>,
-    file: &Arc<SourceFile>,
-    findings: &mut Vec<Finding>,
-) -> bool {
-    match environment.add_template_owned(file.path.clone(), file.text.to_string()) {
-        Ok(()) => {
-            sources.insert(file.path.clone(), Arc::clone(file));
-            true
-        }
-        Err(e) => {
-            findings.push(template_finding(file, &e, "while loading the template"));
-            false
-        }
-    }
-}
-
-/// A template error as a finding on the template's line.
-fn template_finding(file: &Arc<SourceFile>, error: &minijinja::Error, context: &str) -> Finding {
-    let span = match error.line() {
-        Some(line) => file.span(file.offset(line, 1), file.offset(line, usize::MAX)),
-        None => file.start(),
-    };
-    let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
-    Finding::new(
-        Code::TemplateError,
-        file,
-        span,
-        format!("{} {context}{detail}", error.kind()),
-    )
-}
-
-impl Platform {
-    pub fn source(&self, name: &str) -> Option<&Arc<SourceFile>> {
-        self.sources.get(name)
-    }
-
-    /// Render a template file by name; errors are findings on the template, naming
-    /// what it was rendered for.
-    pub fn render(&self, name: &str, context: &Json, what: &str) -> Result<String, Box<Finding>> {
-        let environment = self
-            .templates
-            .as_ref()
-            .expect("loaded platforms have an engine");
-        let file = self
-            .sources
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| Arc::new(SourceFile::new(name, "")));
-        let location = |e: &minijinja::Error| {
-            let span = match e.line() {
-                Some(line) => file.span(file.offset(line, 1), file.offset(line, usize::MAX)),
-                None => file.start(),
-            };
-            Location::new(&file, span)
-        };
-        let template = environment
-            .get_template(name)
-            .map_err(|e| self.failure(&e, location(&e), context, what))?;
-        self.bounded(&template, context)
-            .map_err(|e| self.failure(&e, location(&e), context, what))
-    }
-
-    /// Render a short template given inline (an output value, a permission).
-    pub fn render_str(
-        &self,
-        source: &str,
-        context: &Json,
-        origin: &Location,
-        what: &str,
-    ) -> Result<String, Box<Finding>> {
-        let environment = self
-            .templates
-            .as_ref()
-            .expect("loaded platforms have an engine");
-        let template = environment
-            .template_from_str(source)
-            .map_err(|e| self.failure(&e, origin.clone(), context, what))?;
-        self.bounded(&template, context)
-            .map_err(|e| self.failure(&e, origin.clone(), context, what))
-    }
-
-    /// A template's output, rendering stopped once it passes `limits.maxOutputFileBytes`.
-    fn bounded(
-        &self,
-        template: &minijinja::Template<'_, '_>,
-        context: &Json,
-    ) -> Result<String, minijinja::Error> {
-        let mut out = Bounded {
-            bytes: Vec::new(),
-            limit: self.max_output_bytes,
-        };
-        template.render_captured_to(
-            TemplateValue::from(minijinja::value::Serde(context)),
-            &mut out,
-        )?;
-        // The engine writes whole UTF-8 strings.
-        Ok(String::from_utf8(out.bytes).unwrap_or_default())
-    }
-
-    /// A template error as a finding. A render error's text can quote the values the
-    /// template was given (a missing include's name, the operands of a failed
-    /// operation); they are replaced, since any of them may be a secret.
-    fn failure(
-        &self,
-        error: &minijinja::Error,
-        location: Location,
-        context: &Json,
-        what: &str,
-    ) -> Box<Finding> {
-        if error.kind() == minijinja::ErrorKind::WriteFailure {
-            return Box::new(
-                Finding::at(
-                    Code::OutputFileTooLarge,
-                    location,
-                    format!(
-                        "the template's output passed the {}-byte limit (`limits.maxOutputFileBytes`) while rendering {what}; rendering stopped",
-                        self.max_output_bytes
-                    ),
-                )
-                .label("this template's output"),
-            );
-        }
-        let detail = error
-            .detail()
-            .map(|d| format!(": {}", redact(d, context)))
-            .unwrap_or_default();
-        Box::new(Finding::at(
-            Code::TemplateError,
-            location,
-            format!("{} while rendering {what}{detail}", error.kind()),
-        ))
-    }
-}
-
-/// A template's output buffer that refuses to grow past `limit` bytes.
-struct Bounded {
-    bytes: Vec<u8>,
-    limit: u64,
-}
-
-impl std::io::Write for Bounded {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if (self.bytes.len() + buf.len()) as u64 > self.limit {
-            return Err(std::io::Error::other("over limits.maxOutputFileBytes"));
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The shortest value [`redact`] replaces: shorter ones are names and numbers such as
-/// `dev` or `443`, which make messages clearer and are not credentials.
-const REDACT_FROM: usize = 6;
-
-/// `text` with every string and number of `context` (of [`REDACT_FROM`] characters or
-/// more) replaced by `***`, longest first.
-pub(crate) fn redact(text: &str, context: &Json) -> String {
-    fn values(json: &Json, out: &mut Vec<String>) {
-        match json {
-            Json::String(s) => out.push(s.clone()),
-            Json::Number(n) => out.push(n.to_string()),
-            Json::Array(items) => items.iter().for_each(|v| values(v, out)),
-            Json::Object(map) => map.values().for_each(|v| values(v, out)),
-            Json::Null | Json::Bool(_) => {}
-        }
-    }
-    let mut found = Vec::new();
-    values(context, &mut found);
-    found.retain(|v| v.chars().count() >= REDACT_FROM && text.contains(v.as_str()));
-    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    let mut text = text.to_string();
-    for value in found {
-        text = text.replace(&value, "***");
-    }
-    text
-}
-
-/// An empty platform with a working template engine, for repositories without one.
-pub fn empty() -> Platform {
-    Platform {
-        templates: Some(template_environment()),
-        ..Platform::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn hcl_templates_escape_values() {
-        let mut platform = empty();
-        let file = Arc::new(SourceFile::new(
-            "t.tf.j2",
-            "name = {{ name }}\ntags = {{ tags }}\n",
-        ));
-        let mut findings = Vec::new();
-        let environment = platform.templates.as_mut().unwrap();
-        assert!(add_template(
-            environment,
-            &mut platform.sources,
-            &file,
-            &mut findings
-        ));
-        let text = platform
-            .render(
-                "t.tf.j2",
-                &json!({"name": "x\"${y}", "tags": {"a": "b"}}),
-                "a test",
-            )
-            .unwrap();
-        assert_eq!(text, "name = \"x\\\"$${y}\"\ntags = {\n  a = \"b\"\n}");
-    }
-
-    #[test]
-    fn template_errors_point_at_the_line() {
-        let mut platform = empty();
-        let file = Arc::new(SourceFile::new(
-            "t.yaml.j2",
-            "a: 1\nb: {{ missing.field }}\n",
-        ));
-        let mut findings = Vec::new();
-        let environment = platform.templates.as_mut().unwrap();
-        add_template(environment, &mut platform.sources, &file, &mut findings);
-        let error = platform
-            .render("t.yaml.j2", &json!({}), "service x in dev")
-            .unwrap_err();
-        assert_eq!(error.code, Code::TemplateError);
-        assert_eq!(error.location.span.line, 2);
-        assert!(
-            error.message.contains("service x in dev"),
-            "{}",
-            error.message
-        );
-    }
-
-    fn platform_with(name: &str, text: &str) -> Platform {
-        let mut platform = empty();
-        let file = Arc::new(SourceFile::new(name, text));
-        let mut findings = Vec::new();
-        let environment = platform.templates.as_mut().unwrap();
-        assert!(add_template(
-            environment,
-            &mut platform.sources,
-            &file,
-            &mut findings
-        ));
-        platform
-    }
-
-    /// Error texts of the engine can quote values (the operands of a failed
-    /// operation): none reaches a finding.
-    #[test]
-    fn render_errors_never_quote_the_values() {
-        let context = json!({"resource": {"params": {"pin": 98765432}}});
-        let platform = platform_with("t.tf.j2", "a = {{ resource.params.pin // 0 }}\n");
-        let error = platform.render("t.tf.j2", &context, "a test").unwrap_err();
-        assert_eq!(error.code, Code::TemplateError);
-        assert!(!error.message.contains("98765432"), "{}", error.message);
-        assert!(error.message.contains("***"), "{}", error.message);
-        let origin_file = Arc::new(SourceFile::new("p.yaml", ""));
-        let origin = Location::new(&origin_file, origin_file.start());
-        let error = platform
-            .render_str(
-                "{{ resource.params.pin % 0 }}",
-                &context,
-                &origin,
-                "a value",
-            )
-            .unwrap_err();
-        assert!(!error.message.contains("98765432"), "{}", error.message);
-        assert!(error.message.contains("***"), "{}", error.message);
-    }
-
-    #[test]
-    fn a_runaway_template_stops_at_the_output_limit() {
-        let mut platform = platform_with(
-            "t.yaml.j2",
-            "{% for i in range(100000) %}0123456789{% endfor %}",
-        );
-        platform.max_output_bytes = 1_000;
-        let error = platform
-            .render("t.yaml.j2", &json!({}), "a test")
-            .unwrap_err();
-        assert_eq!(error.code, Code::OutputFileTooLarge);
-        assert!(
-            error.message.contains("`limits.maxOutputFileBytes`"),
-            "{}",
-            error.message
-        );
-        platform.max_output_bytes = 1_000_000;
-        let text = platform.render("t.yaml.j2", &json!({}), "a test").unwrap();
-        assert_eq!(text.len(), 1_000_000);
-    }
 
     #[test]
     fn targets_match_kind_and_labels() {

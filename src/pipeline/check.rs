@@ -143,7 +143,7 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
         finding::sort(&mut findings);
         return Ok(Outcome {
             config,
-            platform: crate::load::platform::empty(),
+            platform: crate::load::platform::Platform::default(),
             policies: Policies::default(),
             catalog: Catalog::default(),
             waivers: policy::Waivers::default(),

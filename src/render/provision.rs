@@ -11,6 +11,7 @@ use crate::diag::finding::Finding;
 use crate::load::platform::Platform;
 use crate::model::names;
 use crate::syntax::hcl;
+use crate::syntax::source::{Location, SourceFile};
 use crate::types::provisioner::Provisioner;
 use crate::types::{Instance, Provisioned, TypeRef};
 
@@ -70,7 +71,7 @@ pub(super) fn custom_outputs(
             "/outputs/{}/value",
             crate::diag::origin::escape_pointer(name)
         ));
-        match platform.render_str(
+        match platform.templates.render_str(
             template,
             &context,
             &at,
@@ -103,7 +104,10 @@ fn custom(
     let context = context(instance);
     let mut blocks = Vec::new();
     for template in &provisioner.templates {
-        let text = match platform.render(template, &context, &describe(instance)) {
+        let text = match platform
+            .templates
+            .render(template, &context, &describe(instance))
+        {
             Ok(text) => text,
             Err(finding) => {
                 findings.push(*finding);
@@ -113,18 +117,27 @@ fn custom(
         match hcl::from_hcl(&text) {
             Ok(parsed) => blocks.extend(parsed),
             Err(e) => {
-                if let Some(file) = platform.source(template) {
-                    findings.push(Finding::new(
-                        Code::TemplateError,
-                        file,
-                        file.start(),
-                        format!(
-                            "the Terraform rendered for {} is not valid HCL: {}",
-                            describe(instance),
-                            crate::load::platform::redact(&e, &context)
-                        ),
-                    ));
-                }
+                let Some(file) = platform.templates.source(template) else {
+                    continue;
+                };
+                // At the template's text that made the place the parser stopped.
+                let location = e
+                    .position
+                    .and_then(|(line, column)| {
+                        let offset =
+                            SourceFile::new(template.as_str(), text.as_str()).offset(line, column);
+                        platform.templates.locate(template, &context, &text, offset)
+                    })
+                    .unwrap_or_else(|| Location::new(file, file.start()));
+                findings.push(Finding::at(
+                    Code::TemplateError,
+                    location,
+                    format!(
+                        "the Terraform rendered for {} is not valid HCL: {}",
+                        describe(instance),
+                        crate::load::templates::redact(&e.to_string(), &context)
+                    ),
+                ));
             }
         }
     }
@@ -149,7 +162,7 @@ fn custom(
     let origin = provisioner
         .templates
         .first()
-        .and_then(|name| platform.source(name))
+        .and_then(|name| platform.templates.source(name))
         .map(|file| crate::syntax::source::Location::new(file, file.start()));
     Provisioned {
         blocks,
@@ -169,6 +182,7 @@ fn custom_permissions(
     let context = context(instance);
     let render = |text: &str| {
         platform
+            .templates
             .render_str(
                 text,
                 &context,

@@ -413,28 +413,46 @@ pub fn string_literal(s: &str) -> String {
 
 /// Parse Terraform text (a platform template's output) into blocks, so that it is
 /// written in the canonical layout like the rest. Comments are not kept.
-pub fn from_hcl(text: &str) -> Result<Vec<Block>, String> {
+pub fn from_hcl(text: &str) -> Result<Vec<Block>, ParseError> {
     let body = ::hcl::parse(text).map_err(|e| match e {
         // The parser's own text quotes the line, which holds rendered values: the
         // position and the reason are enough.
-        ::hcl::Error::Parse(e) => format!(
-            "line {}, column {}: {}",
-            e.location().line(),
-            e.location().column(),
-            e.message()
-        ),
-        other => other.to_string(),
+        ::hcl::Error::Parse(e) => ParseError {
+            message: e.message().to_string(),
+            position: Some((e.location().line(), e.location().column())),
+        },
+        other => ParseError {
+            message: other.to_string(),
+            position: None,
+        },
     })?;
     body.into_inner()
         .into_iter()
         .map(|structure| match structure {
             ::hcl::Structure::Block(block) => Ok(convert_block(block)),
-            ::hcl::Structure::Attribute(attribute) => Err(format!(
-                "attribute `{}` outside a block",
-                attribute.key.as_str()
-            )),
+            ::hcl::Structure::Attribute(attribute) => Err(ParseError {
+                message: format!("attribute `{}` outside a block", attribute.key.as_str()),
+                position: None,
+            }),
         })
         .collect()
+}
+
+/// Why a text is not the HCL paved reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    /// The 1-based line and column (in characters) where the parser stopped.
+    pub position: Option<(usize, usize)>,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(f, "line {line}, column {column}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 fn convert_block(block: ::hcl::Block) -> Block {

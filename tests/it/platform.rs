@@ -144,6 +144,48 @@ fn template_errors_point_at_the_template_line() {
     );
 }
 
+/// A file a template renders that its parser refuses is reported where the template
+/// wrote the text the parser stopped at, not at the template's first line.
+#[test]
+fn invalid_template_output_points_at_the_template_text() {
+    let repo = fixture();
+    edit(
+        repo.path(),
+        "platform/templates/kubernetes/configmap.yaml.j2",
+        "environment: {{ environment.name }}",
+        "environment: {{ environment.name }}: x",
+    );
+    let (code, report) = render_json(repo.path());
+    assert_eq!(code, 1);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["code"], "template-error");
+    assert_eq!(
+        finding["file"],
+        "platform/templates/kubernetes/configmap.yaml.j2"
+    );
+    // `  environment: {{ environment.name }}: x`: the second colon.
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(10), Some(38))
+    );
+
+    let repo = fixture();
+    edit(
+        repo.path(),
+        "platform/provisioners/dynamodb/main.tf.j2",
+        "stream_enabled = true",
+        "stream_enabled = = true",
+    );
+    let (code, report) = render_json(repo.path());
+    assert_eq!(code, 1);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["code"], "template-error");
+    assert_eq!(finding["file"], "platform/provisioners/dynamodb/main.tf.j2");
+    assert_eq!(finding["line"].as_u64(), Some(5));
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("is not valid HCL"), "{message}");
+}
+
 #[test]
 fn template_syntax_errors_are_found_by_check() {
     let repo = fixture();

@@ -24,7 +24,7 @@ pub(crate) fn platform_templates(
     let context = template_context(unit);
     let what = format!("service `{}` in `{}`", unit.name(), unit.env.name);
     for (output, file) in &unit.platform.kubernetes {
-        let text = match unit.platform.render(&file.path, &context, &what) {
+        let text = match unit.platform.templates.render(&file.path, &context, &what) {
             Ok(text) => text,
             Err(finding) => {
                 findings.push(*finding);
@@ -37,14 +37,19 @@ pub(crate) fn platform_templates(
         // on input.
         let loaded = crate::syntax::yaml::load(&rendered, crate::syntax::yaml::Limits::LARGEST);
         if let Some(problem) = loaded.problems.first() {
-            findings.push(Finding::new(
+            // At the template's text that made the place the problem is at.
+            let location = unit
+                .platform
+                .templates
+                .locate(&file.path, &context, &rendered.text, problem.span.start)
+                .unwrap_or_else(|| crate::syntax::source::Location::new(file, file.start()));
+            findings.push(Finding::at(
                 Code::TemplateError,
-                file,
-                file.start(),
+                location,
                 format!(
                     "the YAML rendered for {what} is not valid at its line {}: {}",
                     problem.span.line,
-                    crate::load::platform::redact(&problem.message, &context)
+                    crate::load::templates::redact(&problem.message, &context)
                 ),
             ));
             continue;
