@@ -1,5 +1,6 @@
 //! Integration tests: the `paved` binary on fixture monorepos in `testdata/`.
 
+mod architecture;
 mod changed;
 mod check;
 mod cli;
