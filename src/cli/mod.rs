@@ -316,7 +316,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
                         &checked.catalog,
                         &checked.policies,
                         &checked.waivers,
-                        &part.tree,
+                        &part.tree.rendered(),
                         &options.today,
                     );
                     findings.extend(part.findings);

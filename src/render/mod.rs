@@ -25,6 +25,7 @@ use crate::model::names;
 use crate::model::placeholder;
 use crate::syntax::{hcl, yaml_out};
 use crate::types::{Registry, TypeRef};
+use crate::validate::policy::{Content, RenderedFile};
 use crate::validate::resolve::{Catalog, ServiceEntry};
 
 /// Generated files by path relative to the output folder, `/`-separated.
@@ -120,14 +121,29 @@ impl Tree {
         self.blocks.retain(|path, _| keep(path));
     }
 
-    /// The YAML files as objects, for policies over rendered output.
-    pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
-        self.documents.iter()
-    }
-
-    /// The Terraform files as blocks, for policies over rendered output.
-    pub fn terraform_blocks(&self) -> impl Iterator<Item = (&String, &Vec<hcl::Block>)> {
-        self.blocks.iter()
+    /// The YAML files as objects and the Terraform files as blocks, each with the
+    /// service and environment it belongs to, for policies over rendered output.
+    pub fn rendered(&self) -> Vec<RenderedFile<'_>> {
+        let yaml = self
+            .documents
+            .iter()
+            .map(|(path, documents)| (path, Content::Yaml(documents)));
+        let terraform = self
+            .blocks
+            .iter()
+            .map(|(path, blocks)| (path, Content::Terraform(blocks)));
+        yaml.chain(terraform)
+            .map(|(path, content)| {
+                let (service, environment) = owner(path);
+                RenderedFile {
+                    path,
+                    service,
+                    environment,
+                    origin: self.origins.get(path),
+                    content,
+                }
+            })
+            .collect()
     }
 }
 
