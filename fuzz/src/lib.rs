@@ -467,7 +467,7 @@ fn pipeline(config: &Config, service: &str) {
         &catalog,
         &POLICIES,
         &policy::Waivers::default(),
-        &tree,
+        &tree.rendered(),
         TODAY,
     );
     findings.extend(object_findings);

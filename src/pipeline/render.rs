@@ -172,7 +172,7 @@ pub fn run(root: &Path, options: &Options, waiting: &mut dyn Write) -> Result<Re
                         &checked.catalog,
                         &checked.policies,
                         &checked.waivers,
-                        &part.tree,
+                        &part.tree.rendered(),
                         &options.today,
                     );
                     findings.extend(part.findings);

@@ -9,6 +9,9 @@ use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
 use crate::load::platform::Platform;
 use crate::syntax::{hcl, yaml_out};
+use crate::validate::policy::{Content, RenderedFile};
+
+use super::layout;
 
 /// Generated files by path relative to the output folder, `/`-separated.
 #[derive(Debug, Default, Clone)]
@@ -103,13 +106,28 @@ impl Tree {
         self.blocks.retain(|path, _| keep(path));
     }
 
-    /// The YAML files as objects, for policies over rendered output.
-    pub fn objects(&self) -> impl Iterator<Item = (&String, &Vec<Json>)> {
-        self.documents.iter()
-    }
-
-    /// The Terraform files as blocks, for policies over rendered output.
-    pub fn terraform_blocks(&self) -> impl Iterator<Item = (&String, &Vec<hcl::Block>)> {
-        self.blocks.iter()
+    /// The YAML files as objects and the Terraform files as blocks, each with the
+    /// service and environment it belongs to, for policies over rendered output.
+    pub fn rendered(&self) -> Vec<RenderedFile<'_>> {
+        let yaml = self
+            .documents
+            .iter()
+            .map(|(path, documents)| (path, Content::Yaml(documents)));
+        let terraform = self
+            .blocks
+            .iter()
+            .map(|(path, blocks)| (path, Content::Terraform(blocks)));
+        yaml.chain(terraform)
+            .map(|(path, content)| {
+                let place = layout::place(path);
+                RenderedFile {
+                    path,
+                    service: place.service,
+                    environment: place.environment,
+                    origin: self.origins.get(path),
+                    content,
+                }
+            })
+            .collect()
     }
 }
