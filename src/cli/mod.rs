@@ -313,6 +313,7 @@ fn render(root: &Path, options: &RenderOptions) -> Result<Outcome, Error> {
                     part.tree.retain(in_scope);
                     let (mut findings, used) = crate::validate::policy::objects(
                         config,
+                        checked.config_file.as_ref(),
                         &checked.catalog,
                         &checked.policies,
                         &checked.waivers,
