@@ -464,6 +464,7 @@ fn pipeline(config: &Config, service: &str) {
     findings.extend(render_findings);
     let (object_findings, _) = policy::objects(
         config,
+        None,
         &catalog,
         &POLICIES,
         &policy::Waivers::default(),

@@ -49,13 +49,18 @@ pub enum Level {
 }
 
 impl PolicySettings {
-    /// The level paved.yaml sets for `rule` in `environment`, if any.
-    pub fn level(&self, rule: &str, environment: Option<&str>) -> Option<Level> {
-        environment
-            .and_then(|e| self.environments.get(e))
-            .and_then(|rules| rules.get(rule))
-            .or_else(|| self.rules.get(rule))
-            .copied()
+    /// The level paved.yaml sets for `rule` in `environment`, if any, with the
+    /// environment whose setting it is (`None`: the setting for every environment).
+    pub fn setting<'a>(
+        &self,
+        rule: &str,
+        environment: Option<&'a str>,
+    ) -> Option<(Level, Option<&'a str>)> {
+        let in_environment = environment.and_then(|e| {
+            let level = self.environments.get(e)?.get(rule)?;
+            Some((*level, Some(e)))
+        });
+        in_environment.or_else(|| Some((*self.rules.get(rule)?, None)))
     }
 }
 

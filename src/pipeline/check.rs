@@ -27,6 +27,8 @@ use crate::validate::resolve::{self, Catalog};
 #[derive(Debug)]
 pub struct Outcome {
     pub config: Config,
+    /// paved.yaml, when the repository has one.
+    pub config_file: Option<Arc<SourceFile>>,
     pub platform: Platform,
     pub policies: Policies,
     pub catalog: Catalog,
@@ -143,6 +145,7 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
         finding::sort(&mut findings);
         return Ok(Outcome {
             config,
+            config_file,
             platform: crate::load::platform::Platform::default(),
             policies: Policies::default(),
             catalog: Catalog::default(),
@@ -248,6 +251,7 @@ pub fn run_in(repo: &Repo, today: &str, scope: Scope) -> Result<Outcome, Error> 
     finding::sort(&mut findings);
     Ok(Outcome {
         config,
+        config_file,
         platform,
         policies,
         catalog,

@@ -169,6 +169,7 @@ pub fn run(root: &Path, options: &Options, waiting: &mut dyn Write) -> Result<Re
                     part.tree.retain(in_scope);
                     let (mut findings, used) = crate::validate::policy::objects(
                         config,
+                        checked.config_file.as_ref(),
                         &checked.catalog,
                         &checked.policies,
                         &checked.waivers,

@@ -38,13 +38,23 @@ pub fn finding(finding: &Finding) -> Value {
         "column": location.span.column,
         "endLine": end_line,
         "endColumn": end_column,
-        "related": finding.related.iter().map(|r| json!({
-            "file": r.location.file.path,
-            "line": r.location.span.line,
-            "column": r.location.span.column,
-            "message": r.message,
-        })).collect::<Vec<_>>(),
+        "related": finding.related.iter().map(|r| {
+            let mut related = json!({
+                "file": r.location.file.path,
+                "line": r.location.span.line,
+                "column": r.location.span.column,
+                "message": r.message,
+            });
+            // A file of paved's (a built-in policy), which the repository does not hold.
+            if r.location.file.built_in {
+                related["builtIn"] = json!(true);
+            }
+            related
+        }).collect::<Vec<_>>(),
     });
+    if location.file.built_in {
+        value["builtIn"] = json!(true);
+    }
     if let Some(waived) = &finding.waived {
         value["waived"] = json!({
             "reason": waived.reason,

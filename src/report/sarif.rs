@@ -1,8 +1,9 @@
 //! SARIF 2.1.0, the format GitHub code scanning (and most CI dashboards) ingest.
 //!
 //! Every code is a rule of the driver, so rule indexes are stable between runs.
-//! Paths are relative to `%SRCROOT%` (the repository root); columns count Unicode
-//! code points, as paved's do.
+//! Paths are relative to `%SRCROOT%` (the repository root), or to `%PAVED%` for the
+//! files built into paved (a built-in policy a finding's label points at); columns
+//! count Unicode code points, as paved's do.
 
 use serde_sarif::sarif;
 
@@ -11,6 +12,11 @@ use crate::diag::finding::{Finding, Rule, Severity};
 use crate::syntax::source;
 
 const INFORMATION_URI: &str = "https://github.com/paved-dev/paved";
+
+/// The base of the paths of the repository's files.
+const SRCROOT: &str = "%SRCROOT%";
+/// The base of the paths of paved's own files, which are in no repository a viewer has.
+const PAVED: &str = "%PAVED%";
 
 fn descriptor(
     id: &str,
@@ -75,6 +81,16 @@ pub fn render(findings: &[Finding]) -> String {
         ids.push(rule.code.clone());
     }
     let results: Vec<sarif::Result> = findings.iter().map(|f| result(f, &ids)).collect();
+    let mut bases = vec![(SRCROOT, "The repository root.")];
+    let built_in = findings
+        .iter()
+        .any(|f| f.location.file.built_in || f.related.iter().any(|r| r.location.file.built_in));
+    if built_in {
+        bases.push((
+            PAVED,
+            "Files built into paved, such as its built-in policies; `paved explain <code>` describes a policy rule.",
+        ));
+    }
     let driver = sarif::ToolComponent::builder()
         .name("paved")
         .version(env!("CARGO_PKG_VERSION"))
@@ -87,18 +103,15 @@ pub fn render(findings: &[Finding]) -> String {
         .results(results)
         .column_kind(serde_json::json!("unicodeCodePoints"))
         .original_uri_base_ids(
-            [(
-                String::from("%SRCROOT%"),
-                sarif::ArtifactLocation::builder()
-                    .description(
-                        sarif::Message::builder()
-                            .text("The repository root.")
-                            .build(),
-                    )
-                    .build(),
-            )]
-            .into_iter()
-            .collect::<std::collections::BTreeMap<_, _>>(),
+            bases
+                .into_iter()
+                .map(|(id, description)| {
+                    let location = sarif::ArtifactLocation::builder()
+                        .description(sarif::Message::builder().text(description).build())
+                        .build();
+                    (id.to_string(), location)
+                })
+                .collect::<std::collections::BTreeMap<_, _>>(),
         )
         .build();
     let log = sarif::Sarif::builder()
@@ -172,7 +185,11 @@ fn physical(location: &source::Location) -> sarif::PhysicalLocation {
         .artifact_location(
             sarif::ArtifactLocation::builder()
                 .uri(uri_path(&location.file.path))
-                .uri_base_id("%SRCROOT%")
+                .uri_base_id(if location.file.built_in {
+                    PAVED
+                } else {
+                    SRCROOT
+                })
                 .build(),
         )
         .region(

@@ -13,6 +13,9 @@ pub struct SourceFile {
     pub path: String,
     /// The file's text, shared with diagnostics.
     pub text: Arc<str>,
+    /// Built into paved (a built-in policy), not read from the repository: its path
+    /// names it among paved's own files.
+    pub built_in: bool,
     /// Byte offset of the start of every line, computed when first needed.
     line_starts: std::sync::OnceLock<Vec<usize>>,
 }
@@ -22,7 +25,16 @@ impl SourceFile {
         Self {
             path: path.into(),
             text: text.into(),
+            built_in: false,
             line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A file built into paved, named by its path in paved's sources.
+    pub fn built_in(path: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            built_in: true,
+            ..Self::new(path, text)
         }
     }
 

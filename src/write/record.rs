@@ -25,7 +25,7 @@ use crate::load::repo::Repo;
 use crate::model::config::Config;
 use crate::syntax::source::{Location, SourceFile};
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What a run answered, kept to answer again.
 #[derive(Debug, Serialize, Deserialize)]
@@ -61,6 +61,8 @@ struct Stored {
 #[derive(Debug, Serialize, Deserialize)]
 struct Place {
     file: String,
+    /// A file built into paved (a built-in policy), not one of the repository's.
+    built_in: bool,
     len: usize,
     start: usize,
     end: usize,
@@ -338,6 +340,7 @@ pub fn record(
 fn place(location: &Location) -> Place {
     Place {
         file: location.file.path.clone(),
+        built_in: location.file.built_in,
         len: location.file.text.len(),
         start: location.span.start,
         end: location.span.end,
@@ -368,10 +371,19 @@ fn store(finding: &Finding) -> Stored {
 /// The findings again, with the same text under them: files are read back (they have
 /// not changed) and cut to what the findings were made with.
 fn replay(root: &Path, stored: &[Stored]) -> Option<Vec<Finding>> {
-    let mut files: BTreeMap<(String, usize), Arc<SourceFile>> = BTreeMap::new();
+    let mut files: BTreeMap<(String, usize, bool), Arc<SourceFile>> = BTreeMap::new();
     let mut locate = |place: &Place| -> Option<Location> {
-        let file = match files.get(&(place.file.clone(), place.len)) {
+        let key = (place.file.clone(), place.len, place.built_in);
+        let file = match files.get(&key) {
             Some(file) => Arc::clone(file),
+            None if place.built_in => {
+                let (path, text) = crate::validate::policy::BUILT_IN
+                    .iter()
+                    .find(|(path, _)| *path == place.file)?;
+                let file = Arc::new(SourceFile::built_in(*path, *text));
+                files.insert(key, Arc::clone(&file));
+                file
+            }
             None => {
                 let text = if place.len == 0 {
                     String::new()
@@ -381,7 +393,7 @@ fn replay(root: &Path, stored: &[Stored]) -> Option<Vec<Finding>> {
                     text.get(..place.len)?.to_string()
                 };
                 let file = Arc::new(SourceFile::new(place.file.clone(), text));
-                files.insert((place.file.clone(), place.len), Arc::clone(&file));
+                files.insert(key, Arc::clone(&file));
                 file
             }
         };

@@ -224,6 +224,113 @@ fn severities_come_from_paved_yaml() {
     );
 }
 
+/// A policy finding points at what decided it: the rule that fired (of several in one
+/// set, the one that produced the finding), in the organisation's policy or in one built
+/// into paved, or the paved.yaml setting that changed its severity.
+#[test]
+fn policy_findings_point_at_the_rule_that_fired_or_at_the_setting() {
+    let repo = example_copy();
+    let policy = r#"package acme.no_cache
+
+import rego.v1
+
+meta := {"code": "no-cache", "title": "Caches use the platform's Valkey"}
+
+deny contains "memcached is not offered" if {
+	some resource in input.intent.spec.resources
+	resource.type == "memcached"
+}
+
+deny contains {"msg": sprintf("resource %s is a redis cache", [name]), "path": sprintf("spec.resources.%s.type", [name])} if {
+	some name, resource in input.intent.spec.resources
+	resource.type == "redis"
+}
+"#;
+    std::fs::write(repo.path().join("platform/policies/no_cache.rego"), policy).unwrap();
+    let config = repo.path().join("paved.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\npolicies:\n  environments:\n    prod:\n      no-cache: warn\n");
+    let setting_line = text.lines().count();
+    std::fs::write(&config, text).unwrap();
+    let (code, report) = check_json(repo.path());
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    let labels = |code: &str, file: &str| -> Vec<(String, String, serde_json::Value)> {
+        findings
+            .iter()
+            .filter(|f| f["code"] == code && f["file"] == file)
+            .map(|f| {
+                let related = f["related"].as_array().unwrap();
+                assert_eq!(related.len(), 1, "{f:#}");
+                let r = &related[0];
+                let at = format!(
+                    "{}:{}:{}",
+                    r["file"].as_str().unwrap(),
+                    r["line"],
+                    r["column"]
+                );
+                let message = f["message"].as_str().unwrap().split(':').next().unwrap();
+                (
+                    format!("{} {message}", f["severity"].as_str().unwrap()),
+                    format!("{at} {}", r["message"].as_str().unwrap()),
+                    r["builtIn"].clone(),
+                )
+            })
+            .collect()
+    };
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        labels("no-cache", "services/cart-api/service.yaml"),
+        [
+            (
+                String::from("error in `dev` and `staging`"),
+                String::from("platform/policies/no_cache.rego:12:1 `deny` rule defined here"),
+                null.clone()
+            ),
+            (
+                String::from("warning in `prod`"),
+                format!("paved.yaml:{setting_line}:17 severity in `prod` set here"),
+                null
+            ),
+        ]
+    );
+    assert_eq!(
+        labels("prod-image-digest", "services/search-api/service.yaml"),
+        [(
+            String::from("note in `prod`"),
+            String::from(
+                "policies/prod_image_digest.rego:14:1 `warn` rule defined here, built into paved"
+            ),
+            serde_json::Value::Bool(true)
+        )]
+    );
+    // Code scanning does not look for a built-in policy in the repository.
+    let sarif: serde_json::Value = serde_json::from_slice(
+        &paved(&[
+            "check",
+            "--repo",
+            repo.path().to_str().unwrap(),
+            "--format",
+            "sarif",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let run = &sarif["runs"][0];
+    let base = |rule: &str| {
+        let result = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .unwrap();
+        result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"].clone()
+    };
+    assert_eq!(base("prod-image-digest"), "%PAVED%");
+    assert_eq!(base("no-cache"), "%SRCROOT%");
+    assert!(run["originalUriBaseIds"]["%PAVED%"]["description"]["text"].is_string());
+}
+
 #[test]
 fn expired_waivers_fail_and_stop_waiving() {
     let repo = example_copy();

@@ -141,10 +141,21 @@ pub fn check(
                 .map(move |d| (*entry, d.environment.as_str()))
         })
         .collect();
-    let mut reporter = Reporter::new(config, policies, waivers, today);
+    let config_origin = config_file.map(|file| Origin::lazy(file, 0));
+    let mut reporter = Reporter::new(config, config_origin.clone(), policies, waivers, today);
     // A violation found the same way in several environments is one finding, naming
-    // the environments unless it holds in all of them.
-    type Key = (String, String, usize, String, bool, String);
+    // the environments unless it holds in all of them. Found the same way: by the same
+    // rule and with the same labels, which name the paved.yaml setting that changed its
+    // severity in an environment.
+    type Key = (
+        String,
+        String,
+        usize,
+        String,
+        bool,
+        Vec<(String, usize, String)>,
+        String,
+    );
     let mut grouped: BTreeMap<Key, (Finding, Vec<String>)> = BTreeMap::new();
     for ((entry, environment), violations) in units.iter().zip(results) {
         let metadata = &entry.service.metadata;
@@ -183,6 +194,14 @@ pub fn check(
                 finding.location.span.start,
                 finding.message.clone(),
                 finding.waived.is_some(),
+                finding
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let at = &r.location;
+                        (at.file.path.clone(), at.span.start, r.message.clone())
+                    })
+                    .collect(),
                 metadata.name.clone(),
             );
             grouped
@@ -210,7 +229,6 @@ pub fn check(
         .collect();
     let (results, errors) = policies.evaluate(Target::Platform, &platform_inputs, None);
     findings.extend(errors);
-    let config_origin = config_file.map(|file| Origin::lazy(file, 0));
     for (env, violations) in config.environments.iter().zip(results) {
         for violation in &violations {
             let location = match &config_origin {

@@ -174,7 +174,7 @@ pub(super) fn groups(policies: &[Policy]) -> Vec<Group> {
             policy
                 .entries
                 .iter()
-                .map(|(level, entry)| (index, *level, entry.clone())),
+                .map(|entry| (index, entry.level, entry.rule.clone())),
         );
     }
     groups
@@ -195,11 +195,15 @@ pub(super) fn spec_fields(policies: &[Policy]) -> Option<BTreeSet<String>> {
 
 pub(super) type Program = (CompiledPolicy, Arc<regorus::rvm::program::Program>);
 
-/// One program for the register VM: per group, an aggregate rule gathering its policies'
-/// `deny` and `warn` items as `[policy, level, item]`, plus each policy's own entries
-/// (used when an aggregate fails on some input). `None` when a policy uses what the VM
-/// does not compile yet; the interpreter then runs everything.
-pub(super) fn compile_vm(engine: &mut Engine, groups: &mut [Group]) -> Option<Program> {
+/// Every policy compiled: regorus's compiled policy, which lists each rule's
+/// definitions, and one program for the register VM with, per group, an aggregate rule
+/// gathering its policies' `deny` and `warn` items as `[policy, level, item]`, plus each
+/// policy's own entries (used when an aggregate fails on some input). No program when a
+/// policy uses what the VM does not compile yet; the interpreter then runs everything.
+pub(super) fn compile_vm(
+    engine: &mut Engine,
+    groups: &mut [Group],
+) -> (Option<CompiledPolicy>, Option<Program>) {
     for (index, group) in groups.iter_mut().enumerate() {
         let mut module = format!("package paved.aggregate.g{index}\n\nimport rego.v1\n");
         for (policy, level, entry) in &group.entries {
@@ -228,12 +232,17 @@ pub(super) fn compile_vm(engine: &mut Engine, groups: &mut [Group]) -> Option<Pr
             .iter()
             .flat_map(|g| g.entries.iter().map(|(.., e)| e.as_str())),
     );
-    let first = entries.first()?;
-    let compiled = engine.compile_with_entrypoint(&(*first).into()).ok()?;
+    let Some(first) = entries.first() else {
+        return (None, None);
+    };
+    let Ok(compiled) = engine.compile_with_entrypoint(&(*first).into()) else {
+        return (None, None);
+    };
     let program =
         regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &entries)
-            .ok()?;
-    Some((compiled, program))
+            .ok()
+            .map(|program| (compiled.clone(), program));
+    (Some(compiled), program)
 }
 
 #[cfg(test)]

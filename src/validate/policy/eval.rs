@@ -17,7 +17,13 @@ use super::compile::Group;
 use super::load::{Policies, Target, error_finding};
 
 /// Evaluates entry points against inputs, on whichever engine the policies allow.
-pub(super) enum Evaluator {
+pub(super) struct Evaluator {
+    runner: Runner,
+    /// The interpreter with the definitions of sets alone, cloned when first needed.
+    alone: Option<Box<Engine>>,
+}
+
+enum Runner {
     Vm(Box<regorus::rvm::vm::RegoVM>),
     Interpreter(Box<Engine>),
 }
@@ -26,7 +32,7 @@ impl Evaluator {
     /// Every policy's results through the target's aggregate entry, or `None` when it
     /// fails (some policy errs on this input; evaluating them one by one tells which).
     fn aggregate(&mut self, input: &Rego, entry: &str) -> Option<Vec<Violation>> {
-        let Evaluator::Vm(vm) = self else {
+        let Runner::Vm(vm) = &mut self.runner else {
             return None;
         };
         vm.set_input(input.clone());
@@ -55,6 +61,7 @@ impl Evaluator {
                 level,
                 message,
                 path,
+                definition: None,
             }));
         }
         Some(violations)
@@ -66,8 +73,8 @@ impl Evaluator {
         entries: &[(usize, Level, String)],
     ) -> Vec<(usize, Level, Result<Rego, String>)> {
         let input = input.clone();
-        match self {
-            Evaluator::Vm(vm) => {
+        match &mut self.runner {
+            Runner::Vm(vm) => {
                 vm.set_input(input);
                 entries
                     .iter()
@@ -81,7 +88,7 @@ impl Evaluator {
                     })
                     .collect()
             }
-            Evaluator::Interpreter(engine) => {
+            Runner::Interpreter(engine) => {
                 engine.set_input(input);
                 entries
                     .iter()
@@ -96,6 +103,23 @@ impl Evaluator {
             }
         }
     }
+
+    /// The items the definition `rule` alone reports on `input`; `None` when it fails.
+    fn alone(
+        &mut self,
+        policies: &Policies,
+        input: &Rego,
+        rule: &str,
+    ) -> Option<Vec<(String, Option<String>)>> {
+        let engine = self
+            .alone
+            .get_or_insert_with(|| Box::new(policies.definitions_alone.clone()));
+        engine.set_input(input.clone());
+        engine
+            .eval_rule(rule.to_string())
+            .ok()
+            .map(|value| items(&value))
+    }
 }
 
 /// One input's violations, and the evaluation errors of the policies that failed on it.
@@ -109,18 +133,24 @@ pub(super) struct Violation {
     pub(super) message: String,
     /// A JSON pointer into the input's intent (or object), when the policy gave one.
     pub(super) path: Option<String>,
+    /// Which definition of its set produced it, when that is known.
+    pub(super) definition: Option<usize>,
 }
 
 impl Policies {
     pub(super) fn evaluator(&self) -> Evaluator {
-        match &self.program {
+        let runner = match &self.program {
             Some((compiled, program)) => {
                 let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
                 vm.load_program(Arc::clone(program));
                 let _ = vm.set_data(Rego::new_object());
-                Evaluator::Vm(Box::new(vm))
+                Runner::Vm(Box::new(vm))
             }
-            None => Evaluator::Interpreter(Box::new(self.engine.clone())),
+            None => Runner::Interpreter(Box::new(self.engine.clone())),
+        };
+        Evaluator {
+            runner,
+            alone: None,
         }
     }
 
@@ -163,9 +193,17 @@ impl Policies {
         (violations, self.error_findings(errors))
     }
 
-    /// One group's policies on one input: through its aggregate entry when it has one
-    /// and it succeeds, else policy by policy, which tells which policy failed.
+    /// One group's policies on one input, each violation with the definition that
+    /// produced it.
     pub(super) fn run(&self, evaluator: &mut Evaluator, group: &Group, input: &Rego) -> Outcome {
+        let (mut violations, errors) = self.run_group(evaluator, group, input);
+        self.attribute(evaluator, input, &mut violations);
+        (violations, errors)
+    }
+
+    /// Through the group's aggregate entry when it has one and it succeeds, else policy
+    /// by policy, which tells which policy failed.
+    fn run_group(&self, evaluator: &mut Evaluator, group: &Group, input: &Rego) -> Outcome {
         if self.program.is_some()
             && let Some(entry) = &group.aggregate
             && let Some(violations) = evaluator.aggregate(input, entry)
@@ -182,12 +220,52 @@ impl Policies {
                         level,
                         message,
                         path,
+                        definition: None,
                     }))
                 }
                 Err(e) => errors.push((policy, e)),
             }
         }
         (violations, errors)
+    }
+
+    /// Which definition of its set produced each violation on `input`: the only one,
+    /// or the first that alone reports the same item (see [`super::definitions`]).
+    fn attribute(&self, evaluator: &mut Evaluator, input: &Rego, violations: &mut [Violation]) {
+        type Reported = Vec<Option<Vec<(String, Option<String>)>>>;
+        // What each definition of a set reports alone, evaluated once per set.
+        let mut alone: Vec<((usize, Level), Reported)> = Vec::new();
+        for violation in violations {
+            let key = (violation.policy, violation.level);
+            let Some(entry) = self.policies[key.0]
+                .entries
+                .iter()
+                .find(|e| e.level == key.1)
+            else {
+                continue;
+            };
+            if entry.definitions.len() == 1 {
+                violation.definition = Some(0);
+                continue;
+            }
+            let index = match alone.iter().position(|(k, _)| *k == key) {
+                Some(index) => index,
+                None => {
+                    let reported = entry
+                        .definitions
+                        .iter()
+                        .map(|d| evaluator.alone(self, input, d.alone.as_deref()?))
+                        .collect();
+                    alone.push((key, reported));
+                    alone.len() - 1
+                }
+            };
+            let item = (violation.message.clone(), violation.path.clone());
+            violation.definition = alone[index]
+                .1
+                .iter()
+                .position(|items| items.as_ref().is_some_and(|items| items.contains(&item)));
+        }
     }
 
     /// One finding per policy that failed, on the policy's source.
@@ -319,6 +397,7 @@ mod tests {
                 .collect(),
             files: policies.files.clone(),
             engine: policies.engine.clone(),
+            definitions_alone: policies.definitions_alone.clone(),
             groups: policies
                 .groups
                 .iter()
@@ -332,9 +411,9 @@ mod tests {
         let (reference, errors) = slow.evaluate(Target::Intent, &inputs, None);
         assert!(errors.is_empty());
         let key = |v: &Vec<Violation>| {
-            let mut k: Vec<(usize, String, Option<String>)> = v
+            let mut k: Vec<(usize, String, Option<String>, Option<usize>)> = v
                 .iter()
-                .map(|x| (x.policy, x.message.clone(), x.path.clone()))
+                .map(|x| (x.policy, x.message.clone(), x.path.clone(), x.definition))
                 .collect();
             k.sort();
             k
@@ -343,5 +422,46 @@ mod tests {
             assert_eq!(key(a), key(b));
         }
         assert!(fast[0].len() >= 10, "the first input breaks many rules");
+    }
+
+    #[test]
+    fn violations_name_the_definition_that_produced_them() {
+        let policies = built_in();
+        let input = json!({"environment": {"name": "prod", "production": true},
+            "intent": {"metadata": {"name": "api", "owner": "core", "tier": 3},
+                "spec": {"type": "api", "image": "ghcr.io/acme/api", "replicas": 1,
+                    "sidecars": {"log": {"image": "ghcr.io/acme/log:latest"}}}},
+            "platform": {"registries": ["ghcr.io/acme/"]}, "team": {"spec": {}}, "dependencies": []});
+        let (violations, errors) = policies.evaluate(Target::Intent, &[Rego::from(input)], None);
+        assert!(errors.is_empty());
+        let mut fired: Vec<(&str, &str, Option<usize>)> = violations[0]
+            .iter()
+            .map(|v| {
+                let code = policies.policies[v.policy].rule.code.as_str();
+                (code, v.message.as_str(), v.definition)
+            })
+            .filter(|(code, ..)| ["image-pinned", "prod-min-replicas"].contains(code))
+            .collect();
+        fired.sort();
+        assert_eq!(
+            fired,
+            [
+                (
+                    "image-pinned",
+                    "image \"ghcr.io/acme/api\" has no tag or digest",
+                    Some(0)
+                ),
+                (
+                    "image-pinned",
+                    "sidecar \"log\": image \"ghcr.io/acme/log:latest\" uses the `latest` tag",
+                    Some(3)
+                ),
+                (
+                    "prod-min-replicas",
+                    "replicas is 1; production needs at least 2",
+                    Some(1)
+                ),
+            ]
+        );
     }
 }

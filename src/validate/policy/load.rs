@@ -14,6 +14,7 @@ use crate::model::config::Level;
 use crate::syntax::source::SourceFile;
 
 use super::compile::{Group, Program, Reads, compile_vm, groups, spec_fields};
+use super::definitions::{self, Definition};
 
 /// The built-in policies, as shipped in `policies/`.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -212,8 +213,19 @@ pub(super) struct Policy {
     /// at (`meta.kinds`); every object when not given.
     pub(super) kinds: Option<BTreeSet<String>>,
     pub(super) reads: Reads,
-    /// `data.<package>.deny` / `.warn` where declared, with the level each reports at.
-    pub(super) entries: Vec<(Level, String)>,
+    /// Its `deny` and `warn` sets, where declared.
+    pub(super) entries: Vec<Entry>,
+}
+
+/// A policy's `deny` or `warn` set.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// The level it reports at.
+    pub(super) level: Level,
+    /// `data.<package>.deny` or `.warn`.
+    pub(super) rule: String,
+    /// Where it is defined; none when the policies did not compile.
+    pub(super) definitions: Vec<Definition>,
 }
 
 /// Every policy of a run, compiled.
@@ -222,6 +234,9 @@ pub struct Policies {
     pub(super) files: Vec<Arc<SourceFile>>,
     pub(super) engine: Engine,
     pub(super) program: Option<Program>,
+    /// The engine with each definition of a set that has several also alone, to tell
+    /// which of them produced a violation.
+    pub(super) definitions_alone: Engine,
     pub(super) groups: Vec<Group>,
     /// The spec fields intent policies read, the only ones converted for them.
     pub(super) spec_fields: Option<BTreeSet<String>>,
@@ -234,6 +249,7 @@ impl Default for Policies {
             files: Vec::new(),
             engine: Engine::new(),
             program: None,
+            definitions_alone: Engine::new(),
             groups: Vec::new(),
             spec_fields: None,
         }
@@ -276,7 +292,7 @@ pub(super) fn sources(
     let mut files: Vec<Arc<SourceFile>> = BUILT_IN
         .iter()
         .filter(|(path, _)| tests || !path.ends_with("_test.rego"))
-        .map(|(path, text)| Arc::new(SourceFile::new(*path, *text)))
+        .map(|(path, text)| Arc::new(SourceFile::built_in(*path, *text)))
         .collect();
     let mut findings = Vec::new();
     let mut organisation = Vec::new();
@@ -358,10 +374,14 @@ pub fn load(repo: &Repo, limit: u64) -> (Policies, Vec<Finding>) {
                 .has_declared_rule_rooted_at(&file.path, rule)
                 .unwrap_or(false)
         };
-        let entries: Vec<(Level, String)> = [(Level::Deny, "deny"), (Level::Warn, "warn")]
+        let entries: Vec<Entry> = [(Level::Deny, "deny"), (Level::Warn, "warn")]
             .into_iter()
             .filter(|(_, rule)| declared(rule))
-            .map(|(level, rule)| (level, format!("{package}.{rule}")))
+            .map(|(level, rule)| Entry {
+                level,
+                rule: format!("{package}.{rule}"),
+                definitions: Vec::new(),
+            })
             .collect();
         if !declared("meta") {
             if !entries.is_empty() {
@@ -486,13 +506,27 @@ pub fn load(repo: &Repo, limit: u64) -> (Policies, Vec<Finding>) {
     }
     let mut groups = groups(&policies);
     let spec_fields = spec_fields(&policies);
-    let program = compile_vm(&mut engine, &mut groups);
+    let (compiled, program) = compile_vm(&mut engine, &mut groups);
+    let mut alone = engine.clone();
+    if let Some(compiled) = &compiled {
+        for entry in policies.iter_mut().flat_map(|p| &mut p.entries) {
+            let (definitions, modules) = definitions::of(compiled, &files, &entry.rule);
+            entry.definitions = definitions;
+            for (path, text) in modules {
+                // Copies that do not load leave the set's violations unattributed.
+                if alone.add_policy(path, text).is_err() {
+                    entry.definitions.iter_mut().for_each(|d| d.alone = None);
+                }
+            }
+        }
+    }
     (
         Policies {
             policies,
             files,
             engine,
             program,
+            definitions_alone: alone,
             spec_fields,
             groups,
         },

@@ -10,12 +10,14 @@
 //!
 //! The modules, in the order a run uses them: `load` reads the policies and `compile`
 //! groups them and builds the VM program; `input` builds what they see and `eval` runs
-//! them; `reporter` turns what they report into findings, with `waivers` applied;
-//! `check` runs them over the catalog, `objects` over rendered files, and `test` runs
-//! the policies' own tests.
+//! them, with `definitions` telling which rule produced each violation; `reporter`
+//! turns what they report into findings, with `waivers` applied; `check` runs them
+//! over the catalog, `objects` over rendered files, and `test` runs the policies' own
+//! tests.
 
 mod check;
 mod compile;
+mod definitions;
 mod eval;
 mod input;
 mod load;

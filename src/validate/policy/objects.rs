@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
+use crate::diag::origin::Origin;
 use crate::model::config::Config;
 use crate::syntax::hcl;
 use crate::syntax::source::{Location, SourceFile};
@@ -57,6 +58,7 @@ struct ObjectSource<'f, 'c> {
 /// ([`unused_object_waivers`]).
 pub fn objects<'f>(
     config: &Config,
+    config_file: Option<&Arc<SourceFile>>,
     catalog: &Catalog,
     policies: &Policies,
     waivers: &Waivers,
@@ -64,7 +66,8 @@ pub fn objects<'f>(
     today: &str,
 ) -> (Vec<Finding>, BTreeSet<usize>) {
     let mut findings = Vec::new();
-    let mut reporter = Reporter::new(config, policies, waivers, today);
+    let config_origin = config_file.map(|file| Origin::lazy(file, 0));
+    let mut reporter = Reporter::new(config, config_origin, policies, waivers, today);
     let has = |target| policies.policies.iter().any(|p| p.target == target);
     // Through JSON text, which regorus parses straight into its values, and with what
     // many inputs share (an environment, a service's metadata) converted once.
@@ -191,7 +194,7 @@ pub fn unused_object_waivers(
     today: &str,
     used: BTreeSet<usize>,
 ) -> Vec<Finding> {
-    let mut reporter = Reporter::new(config, policies, waivers, today);
+    let mut reporter = Reporter::new(config, None, policies, waivers, today);
     reporter.used = used;
     reporter
         .waiver_findings(&[Target::Kubernetes, Target::Terraform])

@@ -1,12 +1,14 @@
 //! Reporting what policies found: a violation becomes a finding at the severity
-//! paved.yaml gives its rule, unless a waiver silences it; waivers that are expired,
-//! name no rule or silence nothing are findings too.
+//! paved.yaml gives its rule, labelled with what decided it (the setting, or the rule
+//! that fired), unless a waiver silences it; waivers that are expired, name no rule or
+//! silence nothing are findings too.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::diag::codes::Code;
-use crate::diag::finding::{Finding, Rule, Severity, Waived};
+use crate::diag::finding::{Finding, Severity, Waived};
+use crate::diag::origin::{Origin, escape_pointer};
 use crate::model::config::{Config, Level};
 use crate::syntax::source::Location;
 
@@ -14,28 +16,11 @@ use super::eval::Violation;
 use super::load::{Policies, Target};
 use super::waivers::Waivers;
 
-/// The severity a violation is reported at: paved.yaml's setting for the rule (in the
-/// environment, else overall), else the entry's (`deny` or `warn`); `None` when off.
-fn severity(
-    config: &Config,
-    rule: &Rule,
-    environment: Option<&str>,
-    level: Level,
-) -> Option<Severity> {
-    match config
-        .policies
-        .level(&rule.code, environment)
-        .unwrap_or(level)
-    {
-        Level::Deny => Some(Severity::Error),
-        Level::Warn => Some(Severity::Warning),
-        Level::Off => None,
-    }
-}
-
 /// Turns violations into findings: severity from paved.yaml, waivers applied.
 pub(super) struct Reporter<'a> {
     config: &'a Config,
+    /// paved.yaml, for the settings that change a rule's severity.
+    config_origin: Option<Origin>,
     policies: &'a Policies,
     waivers: &'a Waivers,
     /// Today, `YYYY-MM-DD`: waivers expiring before it no longer apply.
@@ -47,12 +32,14 @@ pub(super) struct Reporter<'a> {
 impl<'a> Reporter<'a> {
     pub(super) fn new(
         config: &'a Config,
+        config_origin: Option<Origin>,
         policies: &'a Policies,
         waivers: &'a Waivers,
         today: &'a str,
     ) -> Self {
         Reporter {
             config,
+            config_origin,
             policies,
             waivers,
             today,
@@ -60,7 +47,9 @@ impl<'a> Reporter<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The finding of a violation, at the severity paved.yaml's setting for the rule
+    /// gives (in the environment, else overall), else the entry's (`deny` or `warn`);
+    /// `None` when the setting turns it off.
     pub(super) fn finding(
         &mut self,
         violation: &Violation,
@@ -71,7 +60,12 @@ impl<'a> Reporter<'a> {
     ) -> Option<Finding> {
         let policy = &self.policies.policies[violation.policy];
         let rule = &policy.rule;
-        let severity = severity(self.config, rule, environment, violation.level)?;
+        let setting = self.config.policies.setting(&rule.code, environment);
+        let severity = match setting.map_or(violation.level, |(level, _)| level) {
+            Level::Deny => Severity::Error,
+            Level::Warn => Severity::Warning,
+            Level::Off => return None,
+        };
         let mut finding = Finding::at(
             Code::PolicyViolation,
             location,
@@ -81,6 +75,9 @@ impl<'a> Reporter<'a> {
         .help(rule.fix.clone())
         .label(rule.title.clone());
         finding.rule = Some(Arc::clone(rule));
+        for (location, message) in self.why(violation, setting) {
+            finding = finding.related(location, message);
+        }
         if let Some((name, team)) = service
             && let Some((index, waiver)) =
                 self.waivers
@@ -95,6 +92,63 @@ impl<'a> Reporter<'a> {
             });
         }
         Some(finding)
+    }
+
+    /// What decided a violation's finding, as labels: the paved.yaml setting that
+    /// changed its severity, else the rule that fired (every definition of its set
+    /// when which one is not known).
+    fn why(
+        &self,
+        violation: &Violation,
+        setting: Option<(Level, Option<&str>)>,
+    ) -> Vec<(Location, String)> {
+        let policy = &self.policies.policies[violation.policy];
+        let code = &policy.rule.code;
+        if let Some((level, environment)) = setting
+            && level != violation.level
+            && let Some(origin) = &self.config_origin
+        {
+            let (pointer, message) = match environment {
+                Some(e) => (
+                    format!(
+                        "/policies/environments/{}/{}",
+                        escape_pointer(e),
+                        escape_pointer(code)
+                    ),
+                    format!("severity in `{e}` set here"),
+                ),
+                None => (
+                    format!("/policies/rules/{}", escape_pointer(code)),
+                    String::from("severity set here"),
+                ),
+            };
+            return vec![(origin.value(&pointer), message)];
+        }
+        let Some(entry) = policy.entries.iter().find(|e| e.level == violation.level) else {
+            return Vec::new();
+        };
+        let set = entry.rule.rsplit('.').next().unwrap_or_default();
+        let definitions = &entry.definitions;
+        match violation.definition.and_then(|d| definitions.get(d)) {
+            Some(definition) => {
+                let message = if definition.location.file.built_in {
+                    format!("`{set}` rule defined here, built into paved")
+                } else {
+                    format!("`{set}` rule defined here")
+                };
+                vec![(definition.location.clone(), message)]
+            }
+            None => definitions
+                .iter()
+                .map(|d| {
+                    let message = format!(
+                        "one of the {} `{set}` rules that may have fired, defined here",
+                        definitions.len()
+                    );
+                    (d.location.clone(), message)
+                })
+                .collect(),
+        }
     }
 
     /// Findings about the waivers themselves: expired, naming no rule, or (for rules of
@@ -138,5 +192,84 @@ impl<'a> Reporter<'a> {
             }
         }
         findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::schema::Schemas;
+    use crate::syntax::source::SourceFile;
+    use crate::validate::policy::load::built_in;
+
+    #[test]
+    fn a_finding_is_labelled_with_the_setting_that_changed_its_severity_else_its_rule() {
+        let policies = built_in();
+        let file = Arc::new(SourceFile::new(
+            crate::load::config::FILE_NAME,
+            "policies:\n  rules:\n    image-pinned: warn\n  environments:\n    prod:\n      image-pinned: deny\n",
+        ));
+        let loaded = crate::load::config::parse(&file, &Schemas::new().unwrap());
+        assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+        let waivers = Waivers::default();
+        let origin = Some(Origin::lazy(&file, 0));
+        let mut reporter = Reporter::new(&loaded.config, origin, &policies, &waivers, "");
+        let policy = (policies.policies.iter())
+            .position(|p| p.rule.code == "image-pinned")
+            .unwrap();
+        let mut violation = Violation {
+            policy,
+            level: Level::Deny,
+            message: String::from("image \"app:latest\" uses the `latest` tag"),
+            path: None,
+            definition: Some(1),
+        };
+        let mut labels = |violation: &Violation, environment: &str| {
+            let at = Location::new(&file, file.start());
+            let finding = reporter
+                .finding(violation, at, None, Some(environment), "")
+                .unwrap();
+            let labels: Vec<(String, u32, String)> = (finding.related.iter())
+                .map(|r| {
+                    let at = &r.location;
+                    (at.file.path.clone(), at.span.line, r.message.clone())
+                })
+                .collect();
+            (finding.severity, labels)
+        };
+        let setting =
+            |line, message: &str| vec![(String::from("paved.yaml"), line, message.into())];
+        assert_eq!(
+            labels(&violation, "staging"),
+            (Severity::Warning, setting(3, "severity set here"))
+        );
+        // In prod, paved.yaml sets the level the rule has: the rule decided.
+        let rule = |line, message: &str| {
+            (
+                String::from("policies/image_pinned.rego"),
+                line,
+                message.into(),
+            )
+        };
+        assert_eq!(
+            labels(&violation, "prod"),
+            (
+                Severity::Error,
+                vec![rule(20, "`deny` rule defined here, built into paved")]
+            )
+        );
+        // When which definition fired is not known, each may have.
+        violation.definition = None;
+        let (_, unknown) = labels(&violation, "prod");
+        let each = "one of the 4 `deny` rules that may have fired, defined here";
+        assert_eq!(
+            unknown,
+            [
+                rule(14, each),
+                rule(20, each),
+                rule(27, each),
+                rule(34, each)
+            ]
+        );
     }
 }
