@@ -32,13 +32,13 @@ pub mod write;
 pub mod review;
 
 // Findings as text: human, JSON, SARIF, GitHub annotations.
-pub mod report;
+pub(crate) mod report;
 
 // The check, render and diff orchestration.
 pub mod pipeline;
 
 // The other commands: graph, owners, scaffolding, docs, explain.
-pub mod commands;
+pub(crate) mod commands;
 
 // The command line: arguments, dispatch, prompts.
 pub mod cli;

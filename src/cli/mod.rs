@@ -1,7 +1,7 @@
 //! Running a parsed command line: the library side of the binary.
 
 pub mod args;
-pub mod prompt;
+pub(crate) mod prompt;
 mod show;
 
 use std::io::{BufRead, Write};

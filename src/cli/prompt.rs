@@ -9,7 +9,7 @@ use crate::pipeline::check;
 
 /// Ask `question` until `check` accepts the answer; an empty answer takes `default`.
 /// The end of the input is an error: nobody is there to answer.
-pub fn ask(
+pub(crate) fn ask(
     input: &mut dyn BufRead,
     output: &mut dyn Write,
     question: &str,
@@ -41,7 +41,7 @@ pub fn ask(
 }
 
 /// Ask a yes-or-no question.
-pub fn confirm(
+pub(crate) fn confirm(
     input: &mut dyn BufRead,
     output: &mut dyn Write,
     question: &str,
@@ -63,7 +63,7 @@ pub fn confirm(
 /// Ask for what `paved new service` was not told: the name and owner,
 /// and, when no flag was given at all, the rest too.
 #[allow(clippy::too_many_arguments)]
-pub fn ask_service(
+pub(crate) fn ask_service(
     console: &mut Console,
     checked: &check::Outcome,
     name: Option<String>,
@@ -166,7 +166,7 @@ pub fn ask_service(
 }
 
 /// Ask for the name of a new team.
-pub fn ask_team_name(console: &mut Console) -> io::Result<String> {
+pub(crate) fn ask_team_name(console: &mut Console) -> io::Result<String> {
     ask(
         &mut *console.input,
         &mut *console.output,

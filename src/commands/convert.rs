@@ -10,7 +10,7 @@ use crate::syntax::source::SourceFile;
 
 /// What a Score file converts to.
 #[derive(Debug)]
-pub struct Converted {
+pub(crate) struct Converted {
     /// The Service intents, as YAML documents; none when the findings have errors.
     pub services: Option<String>,
     /// Sorted by position.
@@ -21,7 +21,11 @@ pub struct Converted {
 /// Convert the Score file at `path` (`file` as the user named it). The paved.yaml of
 /// the repository at `root` may name the owner of workloads that name none; a failure
 /// to find that repository is reported once the file is read.
-pub fn score(path: &Path, file: &Path, root: Result<PathBuf, Error>) -> Result<Converted, Error> {
+pub(crate) fn score(
+    path: &Path,
+    file: &Path,
+    root: Result<PathBuf, Error>,
+) -> Result<Converted, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let schemas = schema::Schemas::new().map_err(Error::Internal)?;
     let config = crate::load::config::load(&Repo::work_tree(&root?), &schemas)

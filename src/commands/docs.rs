@@ -8,7 +8,7 @@ use crate::load::schema::FILES;
 use crate::types;
 
 /// `docs/codes.md`: every finding code.
-pub fn codes_markdown() -> String {
+pub(super) fn codes_markdown() -> String {
     let mut out = String::from(
         "# Finding codes\n\n<!-- Generated from src/codes.rs; `UPDATE_DOCS=1 cargo test docs` rewrites it. -->\n\n\
          Every finding paved reports has one of these codes. `paved explain CODE` prints the same text.\n\n",
@@ -32,7 +32,7 @@ pub fn codes_markdown() -> String {
 }
 
 /// `docs/intents.md`: the fields of every intent kind and of paved.yaml.
-pub fn intents_markdown() -> String {
+pub(super) fn intents_markdown() -> String {
     let docs = Documents::load();
     let mut out = String::from(
         "# Intent reference\n\n<!-- Generated from schemas/; `UPDATE_DOCS=1 cargo test docs` rewrites it. -->\n\n\

@@ -8,7 +8,7 @@ use crate::validate::policy::{self, Policies};
 
 /// Every code and every policy rule of the repository, one a line with its severity
 /// and summary.
-pub fn list(repo: &Repo) -> String {
+pub(crate) fn list(repo: &Repo) -> String {
     let policies = policies(repo);
     let width = codes::ALL
         .iter()
@@ -43,7 +43,7 @@ pub fn list(repo: &Repo) -> String {
 
 /// What `code`, a finding code or a policy rule of the repository, means and how to
 /// fix it.
-pub fn explain(repo: &Repo, code: &str) -> Result<String, Error> {
+pub(crate) fn explain(repo: &Repo, code: &str) -> Result<String, Error> {
     let policies = policies(repo);
     if let Some(rule) = policies.rules().find(|r| r.code == code) {
         return Ok(format!(

@@ -9,11 +9,11 @@ use serde_json::{Value as Json, json};
 use crate::validate::resolve::Catalog;
 
 /// Mermaid refuses flowcharts with more edges than this.
-pub const MERMAID_EDGES: usize = 500;
+pub(crate) const MERMAID_EDGES: usize = 500;
 
 /// Output formats of `paved graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     /// A Mermaid flowchart, for Markdown (GitHub renders it)
     Mermaid,
     /// Graphviz
@@ -42,7 +42,7 @@ struct Node {
 
 /// The graph of a catalog, or of one service's neighbourhood.
 #[derive(Debug, Default)]
-pub struct Graph {
+pub(crate) struct Graph {
     nodes: BTreeMap<String, Node>,
     /// (from, to): a service depends on a service.
     depends: BTreeSet<(String, String)>,
@@ -71,7 +71,7 @@ fn resource_id(service: &str, resource: &str, shared: Option<&str>) -> String {
 impl Graph {
     /// Build the graph; with `focus`, only that service, what it depends on and what
     /// depends on it, transitively. An unknown focus is an error naming the services.
-    pub fn new(catalog: &Catalog, focus: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn new(catalog: &Catalog, focus: Option<&str>) -> Result<Self, String> {
         let selected: BTreeSet<&str> = match focus {
             None => catalog.services.keys().map(String::as_str).collect(),
             Some(name) => {
@@ -158,12 +158,12 @@ impl Graph {
     }
 
     /// Edges drawn: Mermaid draws a flowchart of at most 500.
-    pub fn edges(&self) -> usize {
+    pub(crate) fn edges(&self) -> usize {
         self.depends.len() + self.uses.len()
     }
 
     /// The graph in `format`.
-    pub fn text(&self, format: GraphFormat) -> String {
+    pub(crate) fn text(&self, format: GraphFormat) -> String {
         match format {
             GraphFormat::Mermaid => self.mermaid(),
             GraphFormat::Dot => self.dot(),
@@ -171,7 +171,7 @@ impl Graph {
         }
     }
 
-    pub fn mermaid(&self) -> String {
+    pub(crate) fn mermaid(&self) -> String {
         let mut out = String::from("flowchart LR\n");
         let node = |node: &Node| match node.kind {
             Kind::Service => format!("{}[\"{}\"]", node.id, mermaid_text(&node.label)),
@@ -222,7 +222,7 @@ impl Graph {
         out
     }
 
-    pub fn dot(&self) -> String {
+    pub(crate) fn dot(&self) -> String {
         let mut out =
             String::from("digraph paved {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
         let node = |node: &Node| {
@@ -269,7 +269,7 @@ impl Graph {
         out
     }
 
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let nodes: Vec<Json> = self
             .nodes
             .values()

@@ -8,7 +8,12 @@ use crate::diag::error::Error;
 /// Write paved.yaml, the team `team`, an example service it owns, CI workflows and
 /// editor schemas into `root`, for the organisation `org` [default: from the folder's
 /// name]; with `force`, over files that exist. The files written, in order.
-pub fn init(root: &Path, team: &str, org: Option<&str>, force: bool) -> Result<Vec<File>, Error> {
+pub(crate) fn init(
+    root: &Path,
+    team: &str,
+    org: Option<&str>,
+    force: bool,
+) -> Result<Vec<File>, Error> {
     let org = match org {
         Some(org) => org.to_string(),
         None => folder_name(root),

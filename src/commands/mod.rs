@@ -1,15 +1,16 @@
 //! Commands beside check, render and diff.
 
-pub mod convert;
-pub mod docs;
-pub mod explain;
-pub mod graph;
-pub mod init;
-pub mod new;
-pub mod owners;
-pub mod policy;
-pub mod scaffold;
-pub mod schema;
+pub(crate) mod convert;
+#[cfg(test)]
+mod docs;
+pub(crate) mod explain;
+pub(crate) mod graph;
+pub(crate) mod init;
+pub(crate) mod new;
+pub(crate) mod owners;
+pub(crate) mod policy;
+pub(crate) mod scaffold;
+pub(crate) mod schema;
 
 use std::path::Path;
 
@@ -19,7 +20,7 @@ use crate::pipeline::check;
 
 /// The catalog of a repository for the commands that read it, not check it: its
 /// findings are `paved check`'s to report, but a broken paved.yaml is an error.
-pub fn catalog(root: &Path, today: &str) -> Result<check::Outcome, Error> {
+pub(crate) fn catalog(root: &Path, today: &str) -> Result<check::Outcome, Error> {
     let checked = check::run(&Repo::work_tree(root), today, None)?;
     if checked.config_invalid {
         return Err(Error::Usage(String::from(

@@ -13,7 +13,7 @@ use crate::pipeline::check;
 
 /// What became of a new intent file.
 #[derive(Debug)]
-pub enum Added {
+pub(crate) enum Added {
     /// Written at this path.
     Written(String),
     /// Not kept: with it, the repository has these errors it did not have before.
@@ -25,7 +25,7 @@ pub enum Added {
 }
 
 /// The intent file of a new service, for the repository at `root` (`checked`).
-pub fn service(
+pub(crate) fn service(
     root: &Path,
     checked: &check::Outcome,
     request: &ServiceRequest,
@@ -42,14 +42,23 @@ pub fn service(
 }
 
 /// The intent file of a new team, for the repository at `root` (`checked`).
-pub fn team(root: &Path, checked: &check::Outcome, request: &TeamRequest) -> Result<File, Error> {
+pub(crate) fn team(
+    root: &Path,
+    checked: &check::Outcome,
+    request: &TeamRequest,
+) -> Result<File, Error> {
     scaffold::check_team(request, &checked.catalog).map_err(Error::Usage)?;
     scaffold::team(root, request, scaffold::local_schemas(root)).map_err(Error::Usage)
 }
 
 /// Write `file` into the repository at `root` (`checked` before), unless it is not a
 /// valid intent or the repository has errors with it that it did not have without.
-pub fn add(root: &Path, checked: check::Outcome, file: File, today: &str) -> Result<Added, Error> {
+pub(crate) fn add(
+    root: &Path,
+    checked: check::Outcome,
+    file: File,
+    today: &str,
+) -> Result<Added, Error> {
     let schemas = Schemas::new().map_err(Error::Internal)?;
     scaffold::validate(&file, &schemas).map_err(Error::Usage)?;
     // What the platform needs for it (a Kafka cluster, an on-call contact for tier 1...)

@@ -10,7 +10,7 @@ use crate::validate::resolve::Catalog;
 
 /// What a target is, and the services and teams it comes down to.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// How the target was understood, e.g. `service cart-api`.
     pub what: String,
     /// The owning teams, by name (a file may hold several intents).
@@ -20,7 +20,7 @@ pub struct Answer {
 /// `target` as a path relative to the repository root `root`, when it names a path:
 /// relative to `cwd`, where paved runs. The path need not exist, e.g. a file about to
 /// be added or a generated file not yet made.
-pub fn relative(root: &Path, cwd: &Path, target: &str) -> Option<String> {
+pub(crate) fn relative(root: &Path, cwd: &Path, target: &str) -> Option<String> {
     if !target.contains('/') {
         return None;
     }
@@ -46,7 +46,7 @@ pub fn relative(root: &Path, cwd: &Path, target: &str) -> Option<String> {
 
 /// Answer for `target`: a service or team name, or a path relative to the repository
 /// root (`relative`, when the target names a file or folder of the repository).
-pub fn find(
+pub(crate) fn find(
     catalog: &Catalog,
     output: &str,
     target: &str,
@@ -182,7 +182,7 @@ pub fn find(
 }
 
 /// The teams of an answer with their contacts, for people.
-pub fn human(answer: &Answer, catalog: &Catalog) -> String {
+pub(crate) fn human(answer: &Answer, catalog: &Catalog) -> String {
     let mut out = format!("{}\n", answer.what);
     for name in &answer.teams {
         let Some(entry) = catalog.teams.get(name) else {
@@ -233,7 +233,7 @@ pub fn human(answer: &Answer, catalog: &Catalog) -> String {
     out
 }
 
-pub fn json(answer: &Answer, catalog: &Catalog) -> String {
+pub(crate) fn json(answer: &Answer, catalog: &Catalog) -> String {
     let teams: Vec<Json> = answer
         .teams
         .iter()

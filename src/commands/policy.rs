@@ -6,14 +6,14 @@ use crate::report::Output;
 /// The outcome of the tests: each test's line on stdout, policy files that do not
 /// load and the counts on stderr.
 #[derive(Debug)]
-pub struct Tested {
+pub(crate) struct Tested {
     pub output: Output,
     /// Every test passed and every policy file loaded.
     pub passed: bool,
 }
 
 /// Run the tests of the repository's policies, and of the built-in ones with `builtin`.
-pub fn test(repo: &Repo, builtin: bool) -> Tested {
+pub(crate) fn test(repo: &Repo, builtin: bool) -> Tested {
     let report = crate::validate::policy::test(repo, builtin);
     let mut stdout = String::new();
     for (file, test, passed, why) in &report.results {

@@ -18,7 +18,7 @@ use crate::validate::resolve::Catalog;
 
 /// Where a platform overrides the templates of `paved new`: `service.yaml.j2` and
 /// `team.yaml.j2`.
-pub const OVERRIDE_DIR: &str = "platform/new";
+pub(crate) const OVERRIDE_DIR: &str = "platform/new";
 
 const SERVICE_TEMPLATE: &str = include_str!("../../templates/new/service.yaml.j2");
 const TEAM_TEMPLATE: &str = include_str!("../../templates/new/team.yaml.j2");
@@ -27,17 +27,17 @@ const PULL_REQUEST_WORKFLOW: &str = include_str!("../../.github/examples/paved-p
 const MAIN_WORKFLOW: &str = include_str!("../../.github/examples/paved-main.yml");
 
 /// Where the editor schemas go: hidden, so that paved does not read them as intents.
-pub const SCHEMA_DIR: &str = ".schemas";
+pub(crate) const SCHEMA_DIR: &str = ".schemas";
 
 /// Template loops are short; this bounds a platform's template that is not.
 const FUEL: u64 = 100_000;
 
 /// The service types and what `--type` accepts.
-pub const SERVICE_TYPES: &[&str] = &["api", "web", "worker"];
+pub(crate) const SERVICE_TYPES: &[&str] = &["api", "web", "worker"];
 
 /// What `paved new service` is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRequest {
+pub(crate) struct ServiceRequest {
     pub name: String,
     pub owner: String,
     pub kind: String,
@@ -49,7 +49,7 @@ pub struct ServiceRequest {
 
 /// What `paved new team` is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamRequest {
+pub(crate) struct TeamRequest {
     pub name: String,
     pub parent: Option<String>,
     pub email: Option<String>,
@@ -58,13 +58,13 @@ pub struct TeamRequest {
 
 /// A file to write, relative to the repository root.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct File {
+pub(crate) struct File {
     pub path: String,
     pub text: String,
 }
 
 /// Whether `name` may name a service or team: a DNS label of at most 63 characters.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let bytes = name.as_bytes();
     let valid = !bytes.is_empty()
         && bytes.len() <= 63
@@ -93,7 +93,7 @@ fn check_text(label: &str, text: &str) -> Result<(), String> {
 }
 
 /// Check a service request against the catalog and the resource types of the platform.
-pub fn check_service(
+pub(crate) fn check_service(
     request: &ServiceRequest,
     catalog: &Catalog,
     platform: &Platform,
@@ -141,7 +141,7 @@ pub fn check_service(
 }
 
 /// Whether `owner` names a team of the catalog.
-pub fn check_owner(owner: &str, catalog: &Catalog) -> Result<(), String> {
+pub(crate) fn check_owner(owner: &str, catalog: &Catalog) -> Result<(), String> {
     if catalog.teams.contains_key(owner) {
         return Ok(());
     }
@@ -161,7 +161,7 @@ pub fn check_owner(owner: &str, catalog: &Catalog) -> Result<(), String> {
 }
 
 /// Check a team request against the catalog.
-pub fn check_team(request: &TeamRequest, catalog: &Catalog) -> Result<(), String> {
+pub(crate) fn check_team(request: &TeamRequest, catalog: &Catalog) -> Result<(), String> {
     check_name(&request.name)?;
     if let Some(entry) = catalog.teams.get(&request.name) {
         return Err(format!(
@@ -212,7 +212,7 @@ fn resource_name(kind: &str) -> &str {
 
 /// The intent of a new service, as the platform's template (or the built-in one)
 /// writes it, and where it goes.
-pub fn service(
+pub(crate) fn service(
     root: &Path,
     config: &Config,
     platform: &Platform,
@@ -298,7 +298,11 @@ pub fn service(
 }
 
 /// The intent of a new team, and where it goes.
-pub fn team(root: &Path, request: &TeamRequest, local_schemas: bool) -> Result<File, String> {
+pub(crate) fn team(
+    root: &Path,
+    request: &TeamRequest,
+    local_schemas: bool,
+) -> Result<File, String> {
     let path = format!("teams/{}.yaml", request.name);
     let display_name = request
         .display_name
@@ -332,7 +336,7 @@ fn title_case(name: &str) -> String {
 
 /// Whether the repository at `root` has its own copy of the schemas (`paved init`
 /// writes one).
-pub fn local_schemas(root: &Path) -> bool {
+pub(crate) fn local_schemas(root: &Path) -> bool {
     root.join(SCHEMA_DIR).is_dir()
 }
 
@@ -378,7 +382,7 @@ fn render_template(
 
 /// What `paved init` writes into `root`: paved.yaml, the editor schemas, the CI
 /// workflows, a team and an example service owned by it.
-pub fn init_files(root: &Path, org: &str, team_name: &str) -> Result<Vec<File>, String> {
+pub(crate) fn init_files(root: &Path, org: &str, team_name: &str) -> Result<Vec<File>, String> {
     check_name(org).map_err(|e| format!("--org: {e}"))?;
     check_name(team_name).map_err(|e| format!("--team: {e}"))?;
     let mut environment = Environment::new();
@@ -442,7 +446,7 @@ pub fn init_files(root: &Path, org: &str, team_name: &str) -> Result<Vec<File>, 
 }
 
 /// Check a new intent file as `paved check` would check it alone: YAML and schema.
-pub fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> Result<(), String> {
+pub(crate) fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> Result<(), String> {
     let source = std::sync::Arc::new(crate::syntax::source::SourceFile::new(
         file.path.clone(),
         file.text.clone(),
@@ -491,7 +495,7 @@ pub fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> Result<(
 
 /// Write `files` under `root`; refuses (naming them) to replace files that exist,
 /// unless `force`. Each file is written atomically.
-pub fn write(root: &Path, files: &[File], force: bool) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn write(root: &Path, files: &[File], force: bool) -> Result<Vec<PathBuf>, String> {
     let existing: Vec<&str> = files
         .iter()
         .filter(|f| root.join(&f.path).exists())

@@ -6,12 +6,12 @@ use crate::diag::error::Error;
 use crate::load::schema::FILES;
 
 /// The schemas' names, one a line.
-pub fn list() -> String {
+pub(crate) fn list() -> String {
     names().map(|n| format!("{n}\n")).collect()
 }
 
 /// The schema called `name` (`service`, `team`, `config` or `common`).
-pub fn text(name: &str) -> Result<&'static str, Error> {
+pub(crate) fn text(name: &str) -> Result<&'static str, Error> {
     match FILES.iter().find(|(file, _)| schema_name(file) == name) {
         Some((_, text)) => Ok(text),
         None => Err(Error::Usage(format!(
@@ -22,7 +22,7 @@ pub fn text(name: &str) -> Result<&'static str, Error> {
 }
 
 /// Write every schema into `dir`, made if missing; the paths written, in order.
-pub fn export(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn export(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     for (file, text) in FILES {

@@ -48,7 +48,7 @@ const CREDENTIAL_PREFIXES: &[(&str, usize)] = &[
 ];
 
 /// `text` with every secret value masked; borrowed when nothing needed masking.
-pub fn mask(text: &str) -> Cow<'_, str> {
+pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     let mut bytes: Option<Vec<u8>> = None;
     let mut ranges = Vec::new();
     let mut secret_document = false;
@@ -162,7 +162,7 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 /// Whether a key names a secret: `DB_PASSWORD`, `apiToken`, `client-secret`,
 /// `SIGNING_KEY`. `PASSWORD_LENGTH` does too: a masked harmless value costs less than
 /// a leaked secret.
-pub fn secret_name(key: &str) -> bool {
+pub(crate) fn secret_name(key: &str) -> bool {
     let tokens = tokens(key);
     tokens.iter().any(|t| SECRET_WORDS.contains(&t.as_str()))
         || (tokens.iter().any(|t| t == "key")

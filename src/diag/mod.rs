@@ -3,6 +3,6 @@
 pub mod codes;
 pub mod error;
 pub mod finding;
-pub mod mask;
+pub(crate) mod mask;
 pub mod origin;
-pub mod timings;
+pub(crate) mod timings;

@@ -15,12 +15,12 @@ struct Stage {
 }
 
 /// Start recording stages.
-pub fn enable() {
+pub(crate) fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
 }
 
 /// Run `f` as the stage `name`, recording its times when timings are on.
-pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
     if !ENABLED.load(Ordering::Relaxed) {
         return f();
     }
@@ -39,7 +39,7 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
 }
 
 /// The recorded stages as a table, then forgets them.
-pub fn report() -> String {
+pub(crate) fn report() -> String {
     let stages = std::mem::take(
         &mut *STAGES
             .lock()

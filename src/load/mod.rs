@@ -6,5 +6,5 @@ pub mod intent;
 pub mod platform;
 pub mod repo;
 pub mod schema;
-pub mod score;
+pub(crate) mod score;
 pub mod templates;

@@ -13,7 +13,7 @@ use crate::review::diff::{Report, Side};
 
 /// Check and render `base` (a git revision) and the work tree of `root`, and compare
 /// them.
-pub fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
+pub(crate) fn run(root: &Path, base: &str, today: &str) -> Result<Report, Error> {
     let mut after = checked(
         &Repo::work_tree(root),
         today,

@@ -1,5 +1,5 @@
 //! The check, render and diff orchestration.
 
 pub mod check;
-pub mod diff;
-pub mod render;
+pub(crate) mod diff;
+pub(crate) mod render;

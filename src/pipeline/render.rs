@@ -16,7 +16,7 @@ use crate::write::record::{self, Answer};
 
 /// What to render, and what to do with it.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// Write nothing: compare the output folder with what paved would write.
     pub check_only: bool,
     /// Overwrite generated files edited by hand and take over files in the way.
@@ -33,7 +33,7 @@ pub struct Options {
 
 /// The commit of a render's output.
 #[derive(Debug, Clone)]
-pub struct CommitOptions {
+pub(crate) struct CommitOptions {
     /// Author and committer, name and email [default: git's user, else paved].
     pub author: Option<(String, String)>,
     pub message: Option<String>,
@@ -41,7 +41,7 @@ pub struct CommitOptions {
 
 /// What a render found and did.
 #[derive(Debug)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     /// With `--changed-since`, what the run covered.
     pub coverage: Option<Coverage>,
     /// The findings of the check, of the policies on rendered objects and of the
@@ -55,7 +55,7 @@ pub struct Rendered {
 
 /// Where a render stopped.
 #[derive(Debug)]
-pub enum State {
+pub(crate) enum State {
     /// The check found errors (in paved.yaml itself with `config_invalid`): nothing
     /// was rendered.
     NotRendered { config_invalid: bool },
@@ -74,7 +74,7 @@ pub enum State {
 
 /// How many files a render creates, updates, deletes and leaves as they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub created: usize,
     pub updated: usize,
     pub deleted: usize,
@@ -83,7 +83,7 @@ pub struct Counts {
 
 /// The commit of a render's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Committed {
+pub(crate) enum Committed {
     /// Made, with this id.
     New(String),
     /// None made: the output folder is committed already.
@@ -92,7 +92,11 @@ pub enum Committed {
 
 /// Render the repository at `root` into its output folder. A render that may write
 /// waits for another one that holds the lock, and says so on `waiting`.
-pub fn run(root: &Path, options: &Options, waiting: &mut dyn Write) -> Result<Rendered, Error> {
+pub(crate) fn run(
+    root: &Path,
+    options: &Options,
+    waiting: &mut dyn Write,
+) -> Result<Rendered, Error> {
     // A full run whose inputs and output folder are as the last successful one left
     // them answers from its record (see `record`); a commit always looks at git.
     let record_applies = options.changed_since.is_none() && options.commit.is_none();

@@ -102,7 +102,7 @@ pub(crate) fn codeowners_patterns(out: &str, team: &str, service: &str) -> [Stri
 
 /// What a generated path tells about what it belongs to.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     /// The environment folder it sits in; none for files of every environment.
     pub environment: Option<&'a str>,
     /// The service it was rendered for, a name to look up in the catalog. An Argo CD
@@ -116,7 +116,7 @@ pub struct Place<'a> {
 }
 
 /// Where a generated path belongs, from the layout above.
-pub fn place(path: &str) -> Place<'_> {
+pub(crate) fn place(path: &str) -> Place<'_> {
     let parts: Vec<&str> = path.split('/').collect();
     let environment = match parts.as_slice() {
         ["kubernetes" | "terraform" | "alerts" | "argocd", env, _, ..] => Some(*env),

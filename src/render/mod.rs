@@ -8,7 +8,7 @@
 mod catalog;
 mod codeowners;
 mod k8s;
-pub mod layout;
+pub(crate) mod layout;
 mod observability;
 mod provision;
 mod terraform;

@@ -125,40 +125,40 @@ impl<'a> Unit<'a> {
         }
     }
 
-    pub fn name(&self) -> &'a str {
+    pub(super) fn name(&self) -> &'a str {
         &self.entry.service.metadata.name
     }
 
     /// The namespace: the owning team's.
-    pub fn team(&self) -> &'a str {
+    pub(super) fn team(&self) -> &'a str {
         &self.entry.service.metadata.owner
     }
 
-    pub fn serves_traffic(&self) -> bool {
+    pub(super) fn serves_traffic(&self) -> bool {
         self.spec.kind != ServiceType::Worker && !self.spec.ports.is_empty()
     }
 
     /// Whether the service has cloud resources, and so a Terraform module and a role.
-    pub fn has_cloud_resources(&self) -> bool {
+    pub(super) fn has_cloud_resources(&self) -> bool {
         self.instances.iter().any(|i| !i.kind.in_cluster())
     }
 
-    pub fn instance(&self, name: &str) -> Option<&Instance<'a>> {
+    pub(super) fn instance(&self, name: &str) -> Option<&Instance<'a>> {
         self.instances.iter().find(|i| i.name == name)
     }
 
     /// The IAM role the service's pods assume.
-    pub fn role_name(&self) -> String {
+    pub(super) fn role_name(&self) -> String {
         names::bounded(&["paved", &self.env.name, self.name()], 64)
     }
 
-    pub fn role_arn(&self) -> Option<String> {
+    pub(super) fn role_arn(&self) -> Option<String> {
         let account = self.env.account.as_ref()?;
         Some(format!("arn:aws:iam::{account}:role/{}", self.role_name()))
     }
 
     /// Labels on every object of the service.
-    pub fn labels(&self) -> Json {
+    pub(super) fn labels(&self) -> Json {
         let mut labels = json!({
             "app.kubernetes.io/name": self.name(),
             "app.kubernetes.io/managed-by": "paved",
@@ -171,18 +171,18 @@ impl<'a> Unit<'a> {
         labels
     }
 
-    pub fn selector(&self) -> Json {
+    pub(super) fn selector(&self) -> Json {
         json!({ "app.kubernetes.io/name": self.name() })
     }
 
     /// Replicas when autoscaling is off: the intent's, or 2 in production and 1 elsewhere.
-    pub fn replicas(&self) -> u32 {
+    pub(super) fn replicas(&self) -> u32 {
         self.spec
             .replicas
             .unwrap_or(if self.env.production { 2 } else { 1 })
     }
 
-    pub fn min_replicas(&self) -> u32 {
+    pub(super) fn min_replicas(&self) -> u32 {
         self.spec
             .autoscaling
             .map_or_else(|| self.replicas(), |a| a.min)
@@ -190,7 +190,7 @@ impl<'a> Unit<'a> {
 
     /// The value of every environment variable, placeholders resolved where they can
     /// be at render time.
-    pub fn env_values(&self) -> Vec<(String, EnvValue)> {
+    pub(super) fn env_values(&self) -> Vec<(String, EnvValue)> {
         let mut values: Vec<(String, EnvValue)> = self
             .spec
             .env
@@ -206,7 +206,7 @@ impl<'a> Unit<'a> {
 
     /// A value with its placeholders resolved: text when everything is known now,
     /// else a template over secret-store values.
-    pub fn resolve_value(&self, value: &str) -> EnvValue {
+    pub(super) fn resolve_value(&self, value: &str) -> EnvValue {
         let Ok(parts) = placeholder::parse(value) else {
             // Malformed placeholders were reported by check; keep the text.
             return EnvValue::Text(value.to_string());

@@ -3,7 +3,7 @@
 
 use crate::diag::finding::{Finding, Severity};
 
-pub fn render(findings: &[Finding]) -> String {
+pub(super) fn render(findings: &[Finding]) -> String {
     let mut out = String::new();
     for finding in findings {
         let command = match finding.severity {

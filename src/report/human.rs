@@ -7,13 +7,12 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
 
-use crate::diag::finding::Stats;
-use crate::diag::finding::{Finding, Related, Severity, Tally};
+use crate::diag::finding::{Finding, Related, Severity, Stats, Tally};
 use crate::syntax::source::{Location, SourceFile};
 
 use super::Style;
 
-pub fn render(findings: &[Finding], stats: &Stats, style: Style) -> String {
+pub(super) fn render(findings: &[Finding], stats: &Stats, style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {

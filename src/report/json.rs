@@ -2,10 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::diag::finding::Stats;
-use crate::diag::finding::{Finding, Tally};
+use crate::diag::finding::{Finding, Stats, Tally};
 
-pub fn render(findings: &[Finding], stats: &Stats) -> String {
+pub(super) fn render(findings: &[Finding], stats: &Stats) -> String {
     let tally = Tally::of(findings);
     let document = json!({
         "version": 1,
@@ -25,7 +24,7 @@ pub fn render(findings: &[Finding], stats: &Stats) -> String {
     text
 }
 
-pub fn finding(finding: &Finding) -> Value {
+pub(super) fn finding(finding: &Finding) -> Value {
     let location = &finding.location;
     let (end_line, end_column) = location.end_line_column();
     let mut value = json!({

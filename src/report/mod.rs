@@ -6,12 +6,11 @@ mod human;
 mod json;
 mod sarif;
 
-use crate::diag::finding::Finding;
-use crate::diag::finding::Stats;
+use crate::diag::finding::{Finding, Stats};
 
 /// Output formats of `paved check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Diagnostics with source snippets, on stderr.
     Human,
     /// One JSON document, on stdout.
@@ -24,14 +23,14 @@ pub enum Format {
 
 /// Text for the two output streams.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Output {
+pub(crate) struct Output {
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Options of the human format.
 #[derive(Debug, Clone, Copy)]
-pub struct Style {
+pub(crate) struct Style {
     pub color: bool,
     pub width: usize,
 }
@@ -47,7 +46,7 @@ impl Default for Style {
 
 /// Render findings in `format`, with secret values masked (see [`crate::diag::mask`]) in
 /// their texts and, for people, in the source lines shown.
-pub fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style) -> Output {
+pub(crate) fn render(format: Format, findings: &[Finding], stats: &Stats, style: Style) -> Output {
     let masked: Vec<Finding> = findings.iter().map(masked).collect();
     let findings = masked.as_slice();
     match format {

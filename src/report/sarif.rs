@@ -45,7 +45,7 @@ fn descriptor(
         .build()
 }
 
-pub fn render(findings: &[Finding]) -> String {
+pub(super) fn render(findings: &[Finding]) -> String {
     // Built-in codes first, in their fixed order; then the policy rules that fired.
     let mut ids: Vec<String> = codes::ALL.iter().map(|i| i.name.to_string()).collect();
     let mut rules: Vec<sarif::ReportingDescriptor> = codes::ALL

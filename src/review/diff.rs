@@ -11,7 +11,7 @@ use crate::validate::resolve::Catalog;
 
 /// Output formats of `paved diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffFormat {
+pub(crate) enum DiffFormat {
     /// A summary then the unified diffs, for a terminal.
     Human,
     /// A pull-request comment: summary table, then one collapsible diff per service.
@@ -37,7 +37,7 @@ const MARKDOWN_LIMIT: usize = 60_000;
 
 /// What changes for one service (or, without a name, for files no service owns).
 #[derive(Debug, Default)]
-pub struct ServiceDiff {
+pub(crate) struct ServiceDiff {
     pub service: Option<String>,
     pub added: Vec<String>,
     pub changed: Vec<String>,
@@ -56,14 +56,14 @@ pub struct ServiceDiff {
 
 /// The comparison of the base revision with the work tree.
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     pub base: String,
     pub services: Vec<ServiceDiff>,
 }
 
 /// Compare the output of the base revision `base` (`before`) with the work tree's
 /// (`after`), file by file and finding by finding.
-pub fn compare(base: &str, before: &Side, after: &Side) -> Report {
+pub(crate) fn compare(base: &str, before: &Side, after: &Side) -> Report {
     let mut services: BTreeMap<Option<String>, ServiceDiff> = BTreeMap::new();
     let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
     for path in paths {
@@ -127,7 +127,7 @@ fn entry<'a>(
 /// One side of a comparison: the files rendered from a revision, and the findings of
 /// its check and render.
 #[derive(Debug)]
-pub struct Side {
+pub(crate) struct Side {
     files: BTreeMap<String, Vec<u8>>,
     findings: Vec<Finding>,
     services: BTreeSet<String>,
@@ -139,7 +139,7 @@ pub struct Side {
 impl Side {
     /// The side of `files` (by path in the output folder `output`) and `findings`,
     /// rendered from `catalog`.
-    pub fn new(
+    pub(crate) fn new(
         files: BTreeMap<String, Vec<u8>>,
         findings: Vec<Finding>,
         catalog: &Catalog,
@@ -343,7 +343,7 @@ impl ServiceDiff {
 
 impl Report {
     /// The report in `format`; `color` is for the human one.
-    pub fn text(&self, format: DiffFormat, color: bool) -> String {
+    pub(crate) fn text(&self, format: DiffFormat, color: bool) -> String {
         match format {
             DiffFormat::Human => self.human(color),
             DiffFormat::Markdown => self.markdown(),
@@ -352,7 +352,7 @@ impl Report {
     }
 
     /// For a terminal; `color` marks additions, removals and deletions of data.
-    pub fn human(&self, color: bool) -> String {
+    pub(crate) fn human(&self, color: bool) -> String {
         let paint = |code: &str, text: &str| {
             if color {
                 format!("\x1b[{code}m{text}\x1b[0m")
@@ -411,7 +411,7 @@ impl Report {
         out
     }
 
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = format!("### paved: generated output against `{}`\n\n", self.base);
         if self.services.is_empty() {
             out.push_str("The generated output does not change.\n");
@@ -496,7 +496,7 @@ impl Report {
         out
     }
 
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let services: Vec<Json> = self
             .services
             .iter()

@@ -87,21 +87,21 @@ fn tree_of<'r>(repository: &'r gix::Repository, revision: &str) -> Result<gix::T
 
 /// The files under `root` at a revision, by blob id, to compare with the work tree
 /// without reading the blobs that did not change.
-pub struct Revision {
+pub(crate) struct Revision {
     repository: gix::Repository,
     pub blobs: Blobs,
 }
 
 /// Regular files by path relative to `root` (links and submodules are left out), with
 /// the hash their ids are made with.
-pub struct Blobs {
+pub(crate) struct Blobs {
     pub ids: BTreeMap<String, gix::ObjectId>,
     hash: gix::hash::Kind,
 }
 
 impl Blobs {
     /// Whether `bytes` are exactly the revision's file at `path`.
-    pub fn holds(&self, path: &str, bytes: &[u8]) -> bool {
+    pub(crate) fn holds(&self, path: &str, bytes: &[u8]) -> bool {
         let Some(id) = self.ids.get(path) else {
             return false;
         };
@@ -112,7 +112,7 @@ impl Blobs {
 
 impl Revision {
     /// The revision's files, but those of the folder `skip` (the output folder).
-    pub fn open(root: &Path, revision: &str, skip: &str) -> Result<Self, String> {
+    pub(crate) fn open(root: &Path, revision: &str, skip: &str) -> Result<Self, String> {
         let (repository, _, prefix) = open(root)?;
         let tree = tree_of(&repository, revision)?;
         let entries = entries_except(&tree, &prefix, skip.trim_end_matches('/'))
@@ -138,7 +138,7 @@ impl Revision {
     }
 
     /// The bytes of the file at `path`, if the revision has it.
-    pub fn read(&self, path: &str) -> Option<Vec<u8>> {
+    pub(crate) fn read(&self, path: &str) -> Option<Vec<u8>> {
         let id = self.blobs.ids.get(path)?;
         let object = self.repository.find_object(*id).ok()?;
         Some(object.detach().data)
@@ -149,7 +149,7 @@ impl Revision {
 /// `root`, for the loaders to read: paved.yaml, the platform's folder, ignore files
 /// and YAML files outside the output folder. Other files are not read, nor are the
 /// regular files `unread` names (the caller knows them already).
-pub fn snapshot(
+pub(crate) fn snapshot(
     root: &Path,
     revision: &str,
     unread: &(dyn Fn(&str) -> bool + Sync),
@@ -231,7 +231,7 @@ const DEFAULT_AUTHOR: (&str, &str) = ("paved", "paved@users.noreply.github.com")
 /// are written as blobs, HEAD's tree is edited under the folder only, and the index
 /// entries of the folder are updated to match, so that `git status` stays clean.
 /// Returns the new commit's id, or `None` when the folder already matches HEAD.
-pub fn commit_output(
+pub(crate) fn commit_output(
     root: &Path,
     output: &str,
     message: Option<&str>,

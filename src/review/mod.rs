@@ -1,5 +1,5 @@
 //! What a change does: git revisions, changed-since, diff.
 
 pub mod changed;
-pub mod diff;
-pub mod git;
+pub(crate) mod diff;
+pub(crate) mod git;

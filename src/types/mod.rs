@@ -24,7 +24,8 @@ pub mod provisioner;
 mod queue;
 mod redis;
 mod route;
-pub mod schema;
+#[cfg(test)]
+mod schema;
 mod service_port;
 mod volume;
 

@@ -8,7 +8,7 @@ use super::{BUILT_IN, ResourceType};
 
 /// `file` (the service schema) with its type-owned parts made from [`BUILT_IN`]; an
 /// error names the part the file lacks.
-pub fn service_schema(file: &str) -> Result<String, String> {
+pub(super) fn service_schema(file: &str) -> Result<String, String> {
     let lines: Vec<&str> = file.lines().collect();
     let find = |from: usize, wanted: &dyn Fn(&str) -> bool, what: &str| {
         (from..lines.len())

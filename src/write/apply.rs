@@ -19,7 +19,7 @@ use crate::write::plan::{Action, MANIFEST, Manifest, Plan, STAGING};
 /// 5. the emptied staging folder.
 ///
 /// Every path goes through the output folder's guard on the way.
-pub fn apply(out: &OutputDir, plan: &Plan) -> std::io::Result<()> {
+pub(crate) fn apply(out: &OutputDir, plan: &Plan) -> std::io::Result<()> {
     let mut checked = HashSet::new();
     let staged: Vec<(&PathBuf, &str)> = plan
         .changes
@@ -104,7 +104,7 @@ fn write_manifest(out: &OutputDir, manifest: &Manifest) -> std::io::Result<()> {
 
 /// Remove what a run that was stopped left in `.paved/`: the staging folder and a
 /// manifest not yet renamed into place. Only for the run that holds the lock.
-pub fn clear_leftovers(out: &OutputDir) -> std::io::Result<()> {
+pub(crate) fn clear_leftovers(out: &OutputDir) -> std::io::Result<()> {
     match std::fs::remove_dir_all(out.kept(STAGING)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -120,7 +120,7 @@ pub fn clear_leftovers(out: &OutputDir) -> std::io::Result<()> {
 /// Write every file in full to a temporary file beside its destination, then, when all
 /// are written, rename them into place in order: a failure while writing leaves every
 /// destination as it was, and a reader never sees a half-written file.
-pub fn write_all(files: &[(PathBuf, &[u8])]) -> std::io::Result<()> {
+pub(crate) fn write_all(files: &[(PathBuf, &[u8])]) -> std::io::Result<()> {
     let mut staged: Vec<(PathBuf, &PathBuf)> = Vec::new();
     for (target, bytes) in files {
         match stage(target, bytes, false) {
@@ -165,7 +165,7 @@ fn stage(target: &Path, bytes: &[u8], sync: bool) -> std::io::Result<PathBuf> {
 }
 
 /// The plan as a unified diff, paths prefixed with the output folder's name.
-pub fn diff(prefix: &str, plan: &Plan) -> String {
+pub(crate) fn diff(prefix: &str, plan: &Plan) -> String {
     plan.changes
         .iter()
         .map(|change| {
@@ -180,7 +180,7 @@ pub fn diff(prefix: &str, plan: &Plan) -> String {
 
 /// The unified diff of one file (`None`: absent on that side), with secret values
 /// masked: diffs end up in CI logs, whoever put the secrets there.
-pub fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
+pub(crate) fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
     let side = |bytes: Option<&[u8]>, prefix: &str| match bytes {
         Some(_) => format!("{prefix}/{path}"),
         None => String::from("/dev/null"),

@@ -13,7 +13,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 /// paved's own folder in the output folder: the manifest, the staging folder.
-pub const BOOKKEEPING: &str = ".paved";
+pub(crate) const BOOKKEEPING: &str = ".paved";
 
 /// Longer paths are refused: no generated path comes near it, and file systems stop at
 /// 4096 bytes.
@@ -21,7 +21,7 @@ const MAX_PATH_BYTES: usize = 1024;
 
 /// Why paved may not write or delete `path` (relative to the output folder), judging by
 /// its text alone; `None` when it may.
-pub fn refusal(path: &str) -> Option<&'static str> {
+pub(crate) fn refusal(path: &str) -> Option<&'static str> {
     if path.is_empty() {
         return Some("the path is empty");
     }

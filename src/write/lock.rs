@@ -22,14 +22,14 @@ use crate::diag::error::Error;
 /// How long a render waits for another one to finish. A render of 10,000 services
 /// from scratch takes up to about three minutes on two cores (docs/performance.md);
 /// past this the other run is more likely stuck than busy, and failing says so.
-pub const WAIT: Duration = Duration::from_secs(300);
+pub(crate) const WAIT: Duration = Duration::from_secs(300);
 
 /// How often a waiting run tries again.
 const POLL: Duration = Duration::from_millis(50);
 
 /// The lock, held until dropped or the process ends.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
     path: PathBuf,
 }
@@ -43,7 +43,7 @@ impl Drop for Lock {
 }
 
 /// The lock file of the repository at `root`.
-pub fn path(root: &Path) -> PathBuf {
+pub(crate) fn path(root: &Path) -> PathBuf {
     if let Some(dir) = crate::write::record::state_dir(root) {
         return dir.join("lock");
     }
@@ -112,7 +112,7 @@ fn same_file(_: &File, _: &Path) -> bool {
 
 /// Take the lock, waiting up to `wait` for the run that holds it; `waiting` is told
 /// once, if it has to.
-pub fn acquire(root: &Path, wait: Duration, waiting: &mut dyn Write) -> Result<Lock, Error> {
+pub(crate) fn acquire(root: &Path, wait: Duration, waiting: &mut dyn Write) -> Result<Lock, Error> {
     let path = path(root);
     let started = Instant::now();
     let mut told = false;
@@ -142,7 +142,7 @@ pub fn acquire(root: &Path, wait: Duration, waiting: &mut dyn Write) -> Result<L
 }
 
 /// Take the lock if nobody holds it; `None` if somebody does or it cannot be had.
-pub fn try_acquire(root: &Path) -> Option<Lock> {
+pub(crate) fn try_acquire(root: &Path) -> Option<Lock> {
     attempt(&path(root)).ok().flatten()
 }
 

@@ -1,8 +1,8 @@
 //! Writing the output folder: guard, plan, apply, lock, record of the last render.
 
-pub mod apply;
-pub mod conflict;
-pub mod guard;
-pub mod lock;
+pub(crate) mod apply;
+pub(crate) mod conflict;
+pub(crate) mod guard;
+pub(crate) mod lock;
 pub mod plan;
-pub mod record;
+pub(crate) mod record;

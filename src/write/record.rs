@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diag::codes::Code;
-use crate::diag::finding::Stats;
-use crate::diag::finding::{Finding, Related, Severity, Waived};
+use crate::diag::finding::{Finding, Related, Severity, Stats, Waived};
 use crate::load::discover::Candidate;
 use crate::load::repo::Repo;
 use crate::model::config::Config;
@@ -69,7 +68,7 @@ struct Place {
 }
 
 /// What a memo answers: the findings and counts of the run it recorded.
-pub struct Answer {
+pub(crate) struct Answer {
     pub findings: Vec<Finding>,
     pub stats: Stats,
     /// The output folder, and how many generated files it holds.
@@ -89,7 +88,7 @@ fn path(root: &Path) -> Option<PathBuf> {
 /// paved's folder in the git directory of the repository holding `root` (a linked
 /// work tree's own git directory, for one): per clone, never committed. `None`
 /// outside git.
-pub fn state_dir(root: &Path) -> Option<PathBuf> {
+pub(crate) fn state_dir(root: &Path) -> Option<PathBuf> {
     let root = root.canonicalize().ok()?;
     let dot_git = root
         .ancestors()
@@ -177,7 +176,7 @@ fn inputs(root: &Path, env: Option<&str>, config: &Config) -> Option<Inputs> {
 
 /// What a run read, described before it read it: a file changed while the run went on
 /// changes the description, so that the record of that run never answers for it.
-pub struct Inputs {
+pub(crate) struct Inputs {
     digest: String,
     output: String,
 }
@@ -245,7 +244,11 @@ fn stat_bytes(meta: &std::fs::Metadata) -> Vec<u8> {
 
 /// The recorded answer for this run, if there is one and it still holds: `Ok`. Else the
 /// description of the inputs, to record the run once done, if they could be described.
-pub fn lookup(root: &Path, env: Option<&str>, today: &str) -> Result<Answer, Option<Inputs>> {
+pub(crate) fn lookup(
+    root: &Path,
+    env: Option<&str>,
+    today: &str,
+) -> Result<Answer, Option<Inputs>> {
     let path = path(root).ok_or(None)?;
     let schemas = crate::load::schema::Schemas::new().map_err(|_| None)?;
     let config = crate::load::config::load(&Repo::work_tree(root), &schemas)
@@ -294,7 +297,7 @@ fn answer(root: &Path, path: &Path, key: &str, today: &str) -> Option<Answer> {
 
 /// Record a run that left the output folder up to date. Failing to is no failure of
 /// the run: the next one is then a full one.
-pub fn record(
+pub(crate) fn record(
     root: &Path,
     inputs: &Inputs,
     today: &str,

@@ -4,8 +4,10 @@
 
 use std::path::Path;
 
+// The fuzz crate's library: its public functions are the fuzz targets' checks.
 #[path = "../../fuzz/src/lib.rs"]
-pub mod checks;
+#[allow(unreachable_pub)]
+pub(crate) mod checks;
 
 fn replay(target: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

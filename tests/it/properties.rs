@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use proptest::prelude::*;
-use saphyr::LoadableYamlNode as _;
-use serde_json::{Value as Json, json};
-
 use paved::load::repo::{Entry, Repo, Snapshot};
 use paved::render;
 use paved::syntax::yaml_out;
+use proptest::prelude::*;
+use saphyr::LoadableYamlNode as _;
+use serde_json::{Value as Json, json};
 
 use crate::TODAY;
 use crate::fuzzed::checks;

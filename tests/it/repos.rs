@@ -5,7 +5,7 @@ use std::process::Command;
 
 use super::{copy_dir, testdata};
 
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
         .args([
@@ -27,7 +27,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A git repository holding a copy of the example monorepo, committed.
-pub fn example_repository() -> tempfile::TempDir {
+pub(crate) fn example_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&testdata("example"), dir.path(), &[]);
     git(dir.path(), &["init", "-q"]);
@@ -36,7 +36,7 @@ pub fn example_repository() -> tempfile::TempDir {
     dir
 }
 
-pub fn edit(path: &Path, from: &str, to: &str) {
+pub(crate) fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} holds {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();

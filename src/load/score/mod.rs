@@ -12,7 +12,7 @@ mod convert;
 mod read;
 mod substitute;
 
-pub use read::{convert_file, load_document};
+pub(crate) use read::{convert_file, load_document};
 
-pub const API_GROUP: &str = "score.dev/";
-pub const API_VERSION: &str = "score.dev/v1b1";
+pub(crate) const API_GROUP: &str = "score.dev/";
+pub(crate) const API_VERSION: &str = "score.dev/v1b1";

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use crate::diag::codes::Code;
-use crate::diag::finding::Finding;
-use crate::diag::finding::printable;
+use crate::diag::finding::{Finding, printable};
 use crate::diag::origin::Origin;
 use crate::load::intent::{self as loader, Loaded};
 use crate::load::schema::{self, Schemas};
@@ -19,7 +18,7 @@ use crate::syntax::yaml::{self, Node};
 
 /// Read one `score.dev/...` document: check it against the Score schema and turn it
 /// into a Service intent.
-pub fn load_document(
+pub(crate) fn load_document(
     file: &Arc<SourceFile>,
     index: usize,
     root: Node,
@@ -32,7 +31,7 @@ pub fn load_document(
 
 /// The Services a file's Score workloads become, as `paved.dev/v1` documents, for
 /// `paved convert score`; what is wrong with them goes to `findings`.
-pub fn convert_file(
+pub(crate) fn convert_file(
     file: &Arc<SourceFile>,
     schemas: &Schemas,
     default_owner: Option<&str>,

@@ -274,7 +274,7 @@ impl Checker<'_> {
 }
 
 /// Merge `overlay` into `base`: mappings key by key, everything else replaced.
-pub fn merge(base: &mut Json, overlay: Json) {
+pub(super) fn merge(base: &mut Json, overlay: Json) {
     match (base, overlay) {
         (Json::Object(base), Json::Object(overlay)) => {
             for (key, value) in overlay {

@@ -13,8 +13,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::diag::codes::Code;
 use crate::diag::finding::Finding;
-use crate::diag::origin::escape_pointer;
-use crate::diag::origin::{Origin, PointerMap};
+use crate::diag::origin::{Origin, PointerMap, escape_pointer};
 use crate::load::score::convert::metadata::ANNOTATIONS;
 use crate::model::intent;
 
