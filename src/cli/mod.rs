@@ -55,10 +55,7 @@ pub fn run(cli: Cli, context: &Context, console: &mut Console) -> Outcome {
         color: color(context.color_terminal),
         width: context.width,
     };
-    let today = cli
-        .today
-        .clone()
-        .unwrap_or_else(crate::validate::policy::today);
+    let today = cli.today.clone().unwrap_or_else(today);
     if cli.timings {
         crate::diag::timings::enable();
     }
@@ -174,5 +171,40 @@ fn repository(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
             .find(|dir| dir.join(".git").exists())
             .unwrap_or(cwd)
             .to_path_buf()),
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD` (days since the epoch to the civil calendar).
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    civil(i64::try_from(days).unwrap_or(0))
+}
+
+/// The date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil(0), "1970-01-01");
+        assert_eq!(civil(20_775), "2026-11-18");
+        assert_eq!(civil(11_016), "2000-02-29");
     }
 }

@@ -451,15 +451,10 @@ pub(crate) fn validate(file: &File, schemas: &crate::load::schema::Schemas) -> R
         file.path.clone(),
         file.text.clone(),
     ));
-    let loaded = crate::syntax::yaml::load(&source, crate::syntax::yaml::Limits::default());
-    let mut findings: Vec<crate::diag::finding::Finding> = loaded
-        .problems
-        .iter()
-        .map(|p| crate::diag::finding::yaml_finding(&source, p))
-        .collect();
-    let intents = crate::load::intent::load_documents(
+    let mut findings = Vec::new();
+    let intents = crate::load::intent::load_file(
         &source,
-        loaded.documents,
+        crate::syntax::yaml::Limits::default(),
         schemas,
         None,
         &mut findings,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::diag::codes::Code;
-use crate::diag::finding::{Finding, printable};
+use crate::diag::finding::{Finding, printable, yaml_finding};
 use crate::diag::origin::Origin;
 use crate::load::schema::{self, Schemas};
 use crate::model::intent::{API_GROUP, API_VERSION, Intent, Kind, OVERRIDABLE};
 use crate::syntax::source::SourceFile;
-use crate::syntax::yaml::Node;
+use crate::syntax::yaml::{self, Node};
 
 /// One intent document after loading and schema validation.
 #[derive(Debug, Clone)]
@@ -49,6 +49,20 @@ pub fn may_hold_intents(text: &[u8]) -> bool {
     [API_GROUP, crate::load::score::API_GROUP]
         .iter()
         .any(|group| text.windows(group.len()).any(|w| w == group.as_bytes()))
+}
+
+/// The intents of a file: its YAML read (problems as findings), then its documents
+/// recognised and checked.
+pub fn load_file(
+    file: &Arc<SourceFile>,
+    limits: yaml::Limits,
+    schemas: &Schemas,
+    default_owner: Option<&str>,
+    findings: &mut Vec<Finding>,
+) -> Vec<Loaded> {
+    let loaded = yaml::load(file, limits);
+    findings.extend(loaded.problems.iter().map(|p| yaml_finding(file, p)));
+    load_documents(file, loaded.documents, schemas, default_owner, findings)
 }
 
 /// Recognise intents among a file's documents and check each against its schema.

@@ -4,3 +4,4 @@ pub mod config;
 pub mod intent;
 pub mod names;
 pub mod placeholder;
+pub mod waiver;

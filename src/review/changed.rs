@@ -22,9 +22,9 @@ use crate::load::intent::Loaded;
 use crate::load::schema::Schemas;
 use crate::model::config::Config;
 use crate::model::intent::{Intent, Kind};
+use crate::model::waiver::WaiverEntry;
 use crate::review::git::Revision;
 use crate::syntax::source::SourceFile;
-use crate::validate::policy::WaiverEntry;
 use crate::validate::resolve::Catalog;
 
 /// What changed between a revision and the work tree.
@@ -139,10 +139,9 @@ pub fn since(
             continue;
         }
         let file = Arc::new(SourceFile::new(path.clone(), text));
-        let documents = crate::syntax::yaml::load(&file, config.limits.yaml).documents;
-        let loaded = crate::load::intent::load_documents(
+        let loaded = crate::load::intent::load_file(
             &file,
-            documents,
+            config.limits.yaml,
             schemas,
             config.default_owner.as_deref(),
             &mut Vec::new(),

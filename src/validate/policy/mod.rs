@@ -31,4 +31,4 @@ pub use input::{Inputs, IntentInput};
 pub use load::{BUILT_IN, Policies, load};
 pub use objects::{Content, RenderedFile, objects, unused_object_waivers};
 pub use test::{TestReport, test};
-pub use waivers::{WaiverEntry, Waivers, today, waivers};
+pub use waivers::{Waivers, waivers};
