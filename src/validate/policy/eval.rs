@@ -154,10 +154,9 @@ impl Policies {
         }
     }
 
-    /// Evaluate the policies of `target` on every input, in parallel. Evaluation errors
-    /// become findings on the policy.
-    /// Every policy of `target` on each input; with `kinds`, the kind of object each
-    /// input is, for the policies that look at some kinds only.
+    /// Every policy of `target` on each input, in parallel; with `kinds`, the kind of
+    /// object each input is, for the policies that look at some kinds only. Evaluation
+    /// errors become findings on the policy.
     pub(super) fn evaluate(
         &self,
         target: Target,
