@@ -50,11 +50,7 @@ impl ResourceType for Bucket {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn score_names(&self) -> &'static [&'static str] {

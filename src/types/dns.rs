@@ -44,11 +44,7 @@ impl ResourceType for Dns {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn missing_setting(&self, environment: &Environment) -> Option<&'static str> {

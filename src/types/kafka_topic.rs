@@ -62,11 +62,7 @@ impl ResourceType for KafkaTopic {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn missing_setting(&self, environment: &Environment) -> Option<&'static str> {

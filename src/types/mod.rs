@@ -185,6 +185,39 @@ pub struct Params {
     pub required: bool,
 }
 
+impl Params {
+    /// Params checked against `definition`.
+    pub(crate) const fn of(definition: (&'static str, &'static str)) -> Self {
+        Self {
+            definition: Some(definition),
+            shared: &[],
+            required: false,
+        }
+    }
+
+    /// Params no schema checks.
+    pub(crate) const fn unchecked() -> Self {
+        Self {
+            definition: None,
+            shared: &[],
+            required: false,
+        }
+    }
+
+    /// Its definition builds on `shared`.
+    pub(crate) const fn building_on(self, shared: &'static [(&'static str, &'static str)]) -> Self {
+        Self { shared, ..self }
+    }
+
+    /// A resource of the type must have params.
+    pub(crate) const fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+}
+
 /// Known at render time.
 pub(crate) const fn out(name: &'static str, description: &'static str) -> Output {
     Output {

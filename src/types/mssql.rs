@@ -106,11 +106,7 @@ impl ResourceType for Mssql {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn rendered_output(&self, _instance: &Instance<'_>, output: &str) -> Option<String> {

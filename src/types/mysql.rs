@@ -48,11 +48,7 @@ impl ResourceType for Mysql {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[SQL_PARAMS],
-            required: false,
-        }
+        Params::of(PARAMS).building_on(&[SQL_PARAMS])
     }
 
     fn rendered_output(&self, instance: &Instance<'_>, output: &str) -> Option<String> {

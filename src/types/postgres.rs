@@ -39,11 +39,7 @@ impl ResourceType for Postgres {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[SQL_PARAMS],
-            required: false,
-        }
+        Params::of(PARAMS).building_on(&[SQL_PARAMS])
     }
 
     /// A paved `postgres` is an instance of its own with a database on it, so it gives

@@ -73,11 +73,7 @@ impl ResourceType for Queue {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn rendered_output(&self, instance: &Instance<'_>, output: &str) -> Option<String> {

@@ -79,11 +79,7 @@ impl ResourceType for Redis {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn rendered_output(&self, instance: &Instance<'_>, output: &str) -> Option<String> {

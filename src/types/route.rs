@@ -46,11 +46,7 @@ impl ResourceType for Route {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: true,
-        }
+        Params::of(PARAMS).required()
     }
 
     fn in_cluster(&self) -> bool {

@@ -31,11 +31,7 @@ impl ResourceType for ServicePort {
 
     /// Its params are checked against the service they name, not by a schema.
     fn params(&self) -> Params {
-        Params {
-            definition: None,
-            shared: &[],
-            required: false,
-        }
+        Params::unchecked()
     }
 
     fn in_cluster(&self) -> bool {

@@ -40,11 +40,7 @@ impl ResourceType for Volume {
     }
 
     fn params(&self) -> Params {
-        Params {
-            definition: Some(PARAMS),
-            shared: &[],
-            required: false,
-        }
+        Params::of(PARAMS)
     }
 
     fn in_cluster(&self) -> bool {
